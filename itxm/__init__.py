@@ -1,0 +1,3 @@
+"""ITXM: IT Experience Management."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,20 @@
+"""The JSON API under /api/v1: one NinjaAPI, each domain's router mounted on it."""
+
+from ninja import NinjaAPI
+
+import itxm
+from itxm.api import errors
+from itxm.api.auth import AUTH
+from itxm.org.api import router as org_router
+from itxm.tickets.api import router as tickets_router
+
+api = NinjaAPI(
+    title="ITXM API",
+    version=itxm.__version__,
+    description="IT Experience Management. Authenticate with a session or `Authorization: Bearer <token>`.",
+    auth=AUTH,
+    urls_namespace="api",
+)
+errors.install(api)
+api.add_router("/", org_router)
+api.add_router("/tickets", tickets_router)
