@@ -1,4 +1,4 @@
-from ninja import File, Router, UploadedFile
+from ninja import File, Router, Status, UploadedFile
 from ninja.errors import HttpError
 from ninja.pagination import LimitOffsetPagination, paginate
 
@@ -62,7 +62,7 @@ def list_tokens(request):
 @router.post("/tokens", response={201: NewTokenOut}, summary="Create an API token; its secret is shown once")
 def create_token(request, payload: TokenIn):
     token, secret = services.issue_token(request.auth, payload.name)
-    return 201, _token_out(token, secret)
+    return Status(201, _token_out(token, secret))
 
 
 @router.delete("/tokens/{token_id}", response=TokenOut, summary="Revoke an API token")
