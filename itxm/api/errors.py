@@ -6,6 +6,7 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from itxm.tabular import UnreadableFile
+from itxm.tickets.services import IngestError
 
 
 def error_body(message: str, field: str | None = None, **extra) -> dict:
@@ -44,6 +45,10 @@ def install(api: NinjaAPI) -> None:
     @api.exception_handler(HttpError)
     def http_error(request, exc):
         return api.create_response(request, error_body(exc.message), status=exc.status_code)
+
+    @api.exception_handler(IngestError)
+    def bad_delivery(request, exc):
+        return api.create_response(request, error_body(str(exc), "body"), status=400)
 
     @api.exception_handler(UnreadableFile)
     def unreadable(request, exc):

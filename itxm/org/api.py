@@ -65,7 +65,7 @@ def create_token(request, payload: TokenIn):
     return Status(201, _token_out(token, secret))
 
 
-@router.delete("/tokens/{token_id}", response=TokenOut, summary="Revoke an API token")
+@router.delete("/tokens/{int:token_id}", response=TokenOut, summary="Revoke an API token")
 def revoke_token(request, token_id: int):
     return _token_out(services.revoke_token(scope_for(request.auth), request.auth, token_id))
 
@@ -78,7 +78,7 @@ def _list_and_detail(path: str, query, schema, label: str) -> None:
     def list_view(request):
         return query(scope_for(request.auth))
 
-    @router.get(f"/{path}/{{item_id}}", response=schema, summary=f"One of the {label}", operation_id=f"get_{path}")
+    @router.get(f"/{path}/{{int:item_id}}", response=schema, summary=f"One of the {label}", operation_id=f"get_{path}")
     def detail_view(request, item_id: int):
         return scope_for(request.auth).get(query(scope_for(request.auth)), item_id)
 

@@ -2,7 +2,7 @@ from datetime import datetime
 
 from ninja import Schema
 
-from itxm.org.schemas import Ref
+from itxm.org.schemas import Ref, RowErrorOut
 
 
 class TicketOut(Schema):
@@ -50,3 +50,15 @@ class TicketFilters(Schema):
     group_id: int | None = None
     opened_from: datetime | None = None
     opened_to: datetime | None = None
+
+
+class TicketIngestOut(Schema):
+    kind: str
+    created: int
+    updated: int
+    unchanged: int
+    stale: int
+    rejected: int
+    resolved_tickets: int
+    references_created: dict[str, int]
+    errors: list[RowErrorOut]

@@ -1,0 +1,272 @@
+"""The canonical shape of a ticket as every ingestion path hands it over, and its validation.
+
+Connectors, file mappings, the batch API and webhooks all turn what their source sends into a plain
+dict of the shape documented in docs/tickets.md, then ``parse_ticket`` checks it field by field.
+"""
+
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, tzinfo
+
+from itxm.tickets.models import Channel, EventKind, TicketKind, TicketState
+from itxm.validation import RowError
+
+KINDS = {
+    "incident": TicketKind.INCIDENT,
+    "inc": TicketKind.INCIDENT,
+    "request": TicketKind.REQUEST,
+    "service request": TicketKind.REQUEST,
+    "service_request": TicketKind.REQUEST,
+    "sc_req_item": TicketKind.REQUEST,
+    "ritm": TicketKind.REQUEST,
+    "req": TicketKind.REQUEST,
+}
+
+STATES = {
+    "new": TicketState.NEW,
+    "open": TicketState.NEW,
+    "active": TicketState.IN_PROGRESS,
+    "in progress": TicketState.IN_PROGRESS,
+    "in_progress": TicketState.IN_PROGRESS,
+    "work in progress": TicketState.IN_PROGRESS,
+    "assigned": TicketState.IN_PROGRESS,
+    "on hold": TicketState.ON_HOLD,
+    "on_hold": TicketState.ON_HOLD,
+    "pending": TicketState.ON_HOLD,
+    "awaiting user info": TicketState.ON_HOLD,
+    "awaiting caller": TicketState.ON_HOLD,
+    "awaiting vendor": TicketState.ON_HOLD,
+    "awaiting problem": TicketState.ON_HOLD,
+    "awaiting evidence": TicketState.ON_HOLD,
+    "resolved": TicketState.RESOLVED,
+    "solved": TicketState.RESOLVED,
+    "closed": TicketState.CLOSED,
+    "closed complete": TicketState.CLOSED,
+    "cancelled": TicketState.CANCELLED,
+    "canceled": TicketState.CANCELLED,
+    "closed incomplete": TicketState.CANCELLED,
+}
+
+CHANNELS = {
+    "phone": Channel.PHONE,
+    "ivr": Channel.PHONE,
+    "email": Channel.EMAIL,
+    "e-mail": Channel.EMAIL,
+    "mail": Channel.EMAIL,
+    "portal": Channel.PORTAL,
+    "self service": Channel.PORTAL,
+    "self-service": Channel.PORTAL,
+    "web": Channel.PORTAL,
+    "chat": Channel.CHAT,
+    "virtual agent": Channel.CHAT,
+    "walk-in": Channel.WALK_IN,
+    "walk_in": Channel.WALK_IN,
+    "walk in": Channel.WALK_IN,
+    "direct opening": Channel.WALK_IN,
+    "monitoring": Channel.MONITORING,
+    "alert": Channel.MONITORING,
+    "event": Channel.MONITORING,
+    "other": Channel.OTHER,
+}
+
+REFERENCE_FIELDS = ("category", "service", "caller", "group", "assignee")
+TIME_FIELDS = ("opened_at", "first_response_at", "resolved_at", "closed_at", "updated_at")
+LEVEL_FIELDS = ("priority", "impact", "urgency")
+
+
+@dataclass(slots=True)
+class EventRecord:
+    at: datetime
+    kind: str
+    from_value: str
+    to_value: str
+
+
+@dataclass(slots=True)
+class TicketRecord:
+    source_id: str
+    number: str
+    kind: str
+    state: str
+    short_description: str
+    opened_at: datetime
+    first_response_at: datetime | None
+    resolved_at: datetime | None
+    closed_at: datetime | None
+    updated_at: datetime | None
+    priority: int | None
+    impact: int | None
+    urgency: int | None
+    channel: str
+    category: str | None
+    service: str | None
+    caller: str | None
+    group: str | None
+    assignee: str | None
+    reassignment_count: int
+    reopen_count: int
+    made_sla: bool | None
+    history: list[EventRecord] | None = field(default=None)
+
+
+class FieldError(ValueError):
+    def __init__(self, field_name: str, reason: str):
+        super().__init__(reason)
+        self.field = field_name
+
+
+def parse_time(value, field_name: str, default_tz: tzinfo = UTC, time_format: str | None = None) -> datetime | None:
+    if value is None or value == "" or value == "?":
+        return None
+    if isinstance(value, datetime):
+        moment = value
+    else:
+        text = str(value).strip()
+        try:
+            moment = datetime.strptime(text, time_format) if time_format else datetime.fromisoformat(text)
+        except ValueError:
+            expected = time_format or "ISO 8601, e.g. 2026-03-02T09:15:00Z"
+            raise FieldError(field_name, f"{value!r} is not a time ({expected})") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=default_tz)
+    return moment.astimezone(UTC)
+
+
+LEADING_NUMBER = re.compile(r"^\s*(\d+)")
+
+
+def parse_level(value, field_name: str) -> int | None:
+    """1–5 from 2, "2" or ServiceNow's "2 - High"."""
+    if value is None or value == "" or value == "?":
+        return None
+    match = LEADING_NUMBER.match(str(value))
+    if not match or not 1 <= int(match[1]) <= 5:
+        raise FieldError(field_name, f"{value!r} is not a level from 1 to 5")
+    return int(match[1])
+
+
+def parse_count(value, field_name: str) -> int:
+    if value is None or value == "":
+        return 0
+    try:
+        number = int(str(value).strip())
+    except ValueError:
+        raise FieldError(field_name, f"{value!r} is not a whole number") from None
+    if number < 0:
+        raise FieldError(field_name, "must not be negative")
+    return number
+
+
+def parse_choice(value, field_name: str, choices: dict, default=None):
+    if value is None or str(value).strip() == "":
+        if default is None:
+            raise FieldError(field_name, "is required")
+        return default
+    key = str(value).strip().lower()
+    if key in choices.values():
+        return key
+    if key not in choices:
+        raise FieldError(field_name, f"{value!r} is not a known {field_name}")
+    return choices[key]
+
+
+def parse_bool(value, field_name: str) -> bool | None:
+    if value is None or value == "" or value == "?":
+        return None
+    if isinstance(value, bool):
+        return value
+    word = str(value).strip().lower()
+    if word in ("true", "1", "yes", "y"):
+        return True
+    if word in ("false", "0", "no", "n"):
+        return False
+    raise FieldError(field_name, f"{value!r} is not true/false")
+
+
+def parse_reference(value) -> str | None:
+    if value is None:
+        return None
+    text = str(value).strip()
+    return None if text in ("", "?") else text[:100]
+
+
+def parse_text(value, field_name: str, max_length: int) -> str:
+    text = "" if value is None else str(value).strip()
+    if len(text) > max_length:
+        raise FieldError(field_name, f"longer than {max_length} characters")
+    return text
+
+
+def parse_history(items, default_tz: tzinfo) -> list[EventRecord]:
+    if not isinstance(items, list):
+        raise FieldError("history", "must be a list of changes")
+    events = []
+    for position, item in enumerate(items, start=1):
+        name = f"history[{position}]"
+        if not isinstance(item, dict):
+            raise FieldError(name, "must be an object with at, kind, from and to")
+        at = parse_time(item.get("at"), f"{name}.at", default_tz)
+        if at is None:
+            raise FieldError(f"{name}.at", "is required")
+        kind = str(item.get("kind", "")).strip().lower()
+        if kind not in EventKind.values:
+            raise FieldError(f"{name}.kind", f"{item.get('kind')!r} is not one of {', '.join(EventKind.values)}")
+        from_value = parse_text(item.get("from"), f"{name}.from", 200)
+        to_value = parse_text(item.get("to"), f"{name}.to", 200)
+        if kind == EventKind.STATE:
+            from_value = parse_choice(from_value, f"{name}.from", STATES, default="") if from_value else ""
+            to_value = parse_choice(to_value, f"{name}.to", STATES)
+        events.append(EventRecord(at, kind, from_value, to_value))
+    events.sort(key=lambda e: e.at)
+    return events
+
+
+def parse_ticket(raw: dict, line: int, default_tz: tzinfo = UTC) -> tuple[TicketRecord | None, list[RowError]]:
+    """Validate one canonical ticket; every bad field is reported, and a ticket with any is rejected."""
+    errors: list[RowError] = []
+
+    def attempt(parse, *args):
+        try:
+            return parse(*args)
+        except FieldError as exc:
+            errors.append(RowError(line, exc.field, str(exc)))
+            return None
+
+    if not isinstance(raw, dict):
+        return None, [RowError(line, "", "a ticket must be a JSON object")]
+    source_id = parse_reference(raw.get("source_id"))
+    if not source_id:
+        errors.append(RowError(line, "source_id", "is required"))
+    times = {name: attempt(parse_time, raw.get(name), name, default_tz) for name in TIME_FIELDS}
+    if times["opened_at"] is None and not any(e.field == "opened_at" for e in errors):
+        errors.append(RowError(line, "opened_at", "is required"))
+    for later in ("resolved_at", "closed_at"):
+        if times[later] and times["opened_at"] and times[later] < times["opened_at"]:
+            errors.append(RowError(line, later, f"is before opened_at ({times['opened_at'].isoformat()})"))
+    levels = {name: attempt(parse_level, raw.get(name), name) for name in LEVEL_FIELDS}
+    record = TicketRecord(
+        source_id=source_id or "",
+        number=attempt(parse_text, raw.get("number") or source_id, "number", 50) or "",
+        kind=attempt(parse_choice, raw.get("kind"), "kind", KINDS, TicketKind.INCIDENT),
+        state=attempt(parse_choice, raw.get("state"), "state", STATES),
+        short_description=attempt(parse_text, raw.get("short_description"), "short_description", 300) or "",
+        opened_at=times["opened_at"],
+        first_response_at=times["first_response_at"],
+        resolved_at=times["resolved_at"],
+        closed_at=times["closed_at"],
+        updated_at=times["updated_at"],
+        priority=levels["priority"],
+        impact=levels["impact"],
+        urgency=levels["urgency"],
+        channel=attempt(parse_choice, raw.get("channel"), "channel", CHANNELS, Channel.OTHER),
+        category=parse_reference(raw.get("category")),
+        service=parse_reference(raw.get("service")),
+        caller=parse_reference(raw.get("caller")),
+        group=parse_reference(raw.get("group")),
+        assignee=parse_reference(raw.get("assignee")),
+        reassignment_count=attempt(parse_count, raw.get("reassignment_count"), "reassignment_count") or 0,
+        reopen_count=attempt(parse_count, raw.get("reopen_count"), "reopen_count") or 0,
+        made_sla=attempt(parse_bool, raw.get("made_sla"), "made_sla"),
+        history=attempt(parse_history, raw["history"], default_tz) if raw.get("history") is not None else None,
+    )
+    return (None, errors) if errors else (record, [])

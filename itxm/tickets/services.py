@@ -1,0 +1,61 @@
+"""Ticket operations the API, the CLI and connectors call."""
+
+import io
+import json
+import re
+from collections.abc import Callable
+
+from itxm import tabular
+from itxm.org.scopes import Permission, Scope
+from itxm.tickets.ingestion import TicketIngestReport, ingest_tickets
+from itxm.tickets.records import parse_ticket
+from itxm.validation import RowError
+
+SOURCE_NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,49}$")
+
+
+class IngestError(ValueError):
+    """The delivery as a whole cannot be taken; the message says why."""
+
+
+def check_source(source: str) -> str:
+    if not SOURCE_NAME.match(source or ""):
+        raise IngestError("source must be 1–50 lower-case letters, digits, '.', '_' or '-', e.g. servicenow")
+    return source
+
+
+def ingest_payload(scope: Scope, source: str, body: bytes, content_type: str = "") -> TicketIngestReport:
+    """Tickets in the canonical shape, as a JSON array or NDJSON (one ticket per line)."""
+    scope.require(Permission.IMPORT)
+    check_source(source)
+    stripped = body.lstrip()
+    if not stripped:
+        raise IngestError("the body is empty: send a JSON array of tickets or NDJSON")
+    if "ndjson" in content_type or "jsonl" in content_type or not stripped.startswith(b"["):
+        rows = tabular.read_rows(io.BytesIO(body), "ndjson")
+    else:
+        try:
+            document = json.loads(body)
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise IngestError(f"not valid JSON: {exc}") from exc
+        rows = tabular.json_items(document)
+    return ingest_rows(source, rows)
+
+
+def ingest_rows(source: str, rows, progress: Callable[[int], None] | None = None) -> TicketIngestReport:
+    errors: list[RowError] = []
+
+    def valid_records():
+        for row in rows:
+            if "__unparsable__" in row.values or "__not_an_object__" in row.values:
+                errors.append(RowError(row.line, "", "not a JSON object"))
+                continue
+            record, row_errors = parse_ticket(row.values, row.line)
+            if record is None:
+                errors.extend(row_errors)
+            else:
+                yield row.line, record
+
+    report = ingest_tickets(source, valid_records(), progress=progress)
+    report.errors = sorted(report.errors + errors, key=lambda error: error.line)
+    return report
