@@ -6,6 +6,7 @@ the row of a spreadsheet, the position of an item in a JSON array (from 1).
 """
 
 import csv
+import gzip
 import io
 import json
 from collections.abc import Iterator
@@ -27,12 +28,22 @@ class Row:
 
 
 def detect_format(name: str) -> str:
-    suffix = Path(name).suffix.lower().lstrip(".")
+    path = Path(name)
+    if path.suffix.lower() == ".gz":
+        path = path.with_suffix("")
+    suffix = path.suffix.lower().lstrip(".")
     if suffix == "jsonl":
         suffix = "ndjson"
     if suffix not in FORMATS:
         raise UnreadableFile(f"cannot tell the format of {name!r}: use one of .{', .'.join(FORMATS)}")
     return suffix
+
+
+def open_file(path: Path) -> IO[bytes]:
+    """A file opened for reading, decompressed on the fly when its name ends in .gz."""
+    if path.suffix.lower() == ".gz":
+        return gzip.open(path, "rb")
+    return path.open("rb")
 
 
 def read_rows(stream: IO[bytes], fmt: str, sheet: str | None = None) -> Iterator[Row]:

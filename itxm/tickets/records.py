@@ -7,6 +7,7 @@ dict of the shape documented in docs/tickets.md, then ``parse_ticket`` checks it
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
+from functools import lru_cache
 
 from itxm.tickets.models import Channel, EventKind, TicketKind, TicketState
 from itxm.validation import RowError
@@ -119,14 +120,22 @@ def parse_time(value, field_name: str, default_tz: tzinfo = UTC, time_format: st
     if value is None or value == "" or value == "?":
         return None
     if isinstance(value, datetime):
-        moment = value
-    else:
-        text = str(value).strip()
-        try:
-            moment = datetime.strptime(text, time_format) if time_format else datetime.fromisoformat(text)
-        except ValueError:
-            expected = time_format or "ISO 8601, e.g. 2026-03-02T09:15:00Z"
-            raise FieldError(field_name, f"{value!r} is not a time ({expected})") from None
+        return _in_utc(value, default_tz)
+    try:
+        return _parse_time_text(str(value).strip(), default_tz, time_format)
+    except ValueError:
+        expected = time_format or "ISO 8601, e.g. 2026-03-02T09:15:00Z"
+        raise FieldError(field_name, f"{value!r} is not a time ({expected})") from None
+
+
+@lru_cache(maxsize=100_000)
+def _parse_time_text(text: str, default_tz: tzinfo, time_format: str | None) -> datetime:
+    # Exports repeat the same stamps row after row (opened_at in every snapshot); strptime is slow.
+    moment = datetime.strptime(text, time_format) if time_format else datetime.fromisoformat(text)
+    return _in_utc(moment, default_tz)
+
+
+def _in_utc(moment: datetime, default_tz: tzinfo) -> datetime:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=default_tz)
     return moment.astimezone(UTC)

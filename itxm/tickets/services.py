@@ -4,10 +4,12 @@ import io
 import json
 import re
 from collections.abc import Callable
+from pathlib import Path
 
 from itxm import tabular
 from itxm.org.scopes import Permission, Scope
 from itxm.tickets.ingestion import TicketIngestReport, ingest_tickets
+from itxm.tickets.mapping import Mapping, records_from_rows
 from itxm.tickets.records import parse_ticket
 from itxm.validation import RowError
 
@@ -57,5 +59,18 @@ def ingest_rows(source: str, rows, progress: Callable[[int], None] | None = None
                 yield row.line, record
 
     report = ingest_tickets(source, valid_records(), progress=progress)
+    report.errors = sorted(report.errors + errors, key=lambda error: error.line)
+    return report
+
+
+def import_ticket_file(
+    path: Path, mapping: Mapping, source: str | None = None, progress: Callable[[int], None] | None = None
+) -> TicketIngestReport:
+    """Tickets from a CSV, XLSX or NDJSON export (optionally .gz) through a column mapping."""
+    source = check_source(source or mapping.source)
+    fmt = tabular.detect_format(path.name)
+    with tabular.open_file(path) as stream:
+        records, errors = records_from_rows(mapping, tabular.read_rows(stream, fmt))
+        report = ingest_tickets(source, records, progress=progress)
     report.errors = sorted(report.errors + errors, key=lambda error: error.line)
     return report

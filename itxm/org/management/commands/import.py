@@ -5,6 +5,8 @@ from django.core.management.base import BaseCommand, CommandError
 from itxm import tabular
 from itxm.org import importing
 from itxm.progress import count_lines, progress_bar
+from itxm.tickets import services as tickets
+from itxm.tickets.mapping import MappingError, load_mapping, ready_mappings
 
 
 class Command(BaseCommand):
@@ -21,9 +23,32 @@ class Command(BaseCommand):
         )
         org.add_argument("--show-errors", type=int, default=50, help="how many row errors to print (default 50)")
 
+        ticket_parser = what.add_parser("tickets", help="tickets from an ITSM export (CSV, XLSX, NDJSON, .gz)")
+        ticket_parser.add_argument("file", type=Path)
+        ticket_parser.add_argument(
+            "--mapping",
+            default="canonical",
+            help=f"a mapping file, or one of: {', '.join(ready_mappings())} (default: canonical)",
+        )
+        ticket_parser.add_argument("--source", help="source system name (default: the mapping's)")
+        ticket_parser.add_argument("--show-errors", type=int, default=50)
+
     def handle(self, *args, what, **options):
         if what == "org":
             self.import_org(options["file"], options["kind"], options["show_errors"])
+        elif what == "tickets":
+            self.import_tickets(options["file"], options["mapping"], options["source"], options["show_errors"])
+
+    def import_tickets(self, path: Path, mapping_name: str, source: str | None, show_errors: int) -> None:
+        if not path.is_file():
+            raise CommandError(f"no such file: {path}")
+        try:
+            mapping = load_mapping(mapping_name)
+            with progress_bar(f"Importing {path.name}", unit="tickets") as advance:
+                report = tickets.import_ticket_file(path, mapping, source, advance)
+        except (MappingError, tabular.UnreadableFile, tickets.IngestError) as exc:
+            raise CommandError(f"{path}: {exc}") from exc
+        self.report([report], show_errors)
 
     def import_org(self, path: Path, kind: str | None, show_errors: int) -> None:
         if not path.is_file():
@@ -34,13 +59,17 @@ class Command(BaseCommand):
                 reports = importing.import_org_file(stream, path.name, kind, advance)
         except (tabular.UnreadableFile, importing.UnknownKind) as exc:
             raise CommandError(f"{path}: {exc}") from exc
+        self.report(reports, show_errors)
+
+    def report(self, reports, show_errors: int) -> None:
         rejected = 0
         for report in reports:
             summary = report.as_dict()
             rejected += summary["rejected"]
+            extra = f", {summary['stale']} stale" if "stale" in summary else ""
             self.stdout.write(
                 f"{report.kind}: {report.created} created, {report.updated} updated, "
-                f"{report.unchanged} unchanged, {summary['rejected']} rejected"
+                f"{report.unchanged} unchanged{extra}, {summary['rejected']} rejected"
             )
             for error in report.errors[:show_errors]:
                 self.stdout.write(f"  {error}")
