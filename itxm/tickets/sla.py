@@ -75,6 +75,14 @@ def _parse_interval(spec: IntervalSpec) -> tuple[int, int]:
     return start, min(end, start + DAY)
 
 
+def _is_clock_pair(value) -> bool:
+    return (
+        isinstance(value, tuple)
+        and len(value) == 2
+        and all(isinstance(part, time) or (isinstance(part, str) and _CLOCK.match(part.strip())) for part in value)
+    )
+
+
 def _weekday(key: int | str) -> int:
     if isinstance(key, int) and not isinstance(key, bool) and 0 <= key <= 6:
         return key
@@ -146,8 +154,8 @@ class BusinessSchedule:
 
         by_weekday: list[list[tuple[int, int]]] = [[] for _ in range(7)]
         for key, intervals in hours.items():
-            if isinstance(intervals, str):
-                intervals = [intervals]
+            if isinstance(intervals, str) or _is_clock_pair(intervals):
+                intervals = [intervals]  # one interval given without a list around it
             by_weekday[_weekday(key)].extend(_parse_interval(spec) for spec in intervals)
         self.hours: tuple[tuple[tuple[int, int], ...], ...] = tuple(tuple(sorted(day)) for day in by_weekday)
 
@@ -456,7 +464,7 @@ class SlaDefinition:
         for name in ("kinds", "priorities", "service_ids", "group_ids"):
             object.__setattr__(self, name, _optional_set(getattr(self, name), name))
         for name in ("pause_states", "stop_states"):
-            object.__setattr__(self, name, _optional_set(getattr(self, name), name))
+            object.__setattr__(self, name, _optional_set(getattr(self, name), name) or frozenset())
         if not self.stop_states:
             raise ValueError("stop_states must name at least one state, e.g. 'resolved'")
         if both := self.pause_states & self.stop_states:
