@@ -14,6 +14,7 @@ from itertools import islice
 from django.db import transaction
 from django.db.models import Model
 
+from itxm.bulk import insert_rows, update_rows
 from itxm.org.models import Agent, Category, Employee, Group, Service
 from itxm.tickets.models import EventKind, Ticket, TicketEvent, TicketState
 from itxm.tickets.records import TicketRecord
@@ -45,6 +46,12 @@ COMPARED = (
     "reassignment_count",
     "reopen_count",
     "source_made_sla",
+)
+EVENT_FIELDS = ("ticket_id", "seq", "at", "kind", "from_value", "to_value", "group_id")
+STATE, RESOLVED, SOURCE_UPDATED = (
+    COMPARED.index("state"),
+    COMPARED.index("resolved_at"),
+    COMPARED.index("source_updated_at"),
 )
 REFERENCE_MODELS: dict[str, type[Model]] = {
     "group": Group,
@@ -156,26 +163,26 @@ def _ingest_chunk(source: str, chunk: list, references: References, report: Tick
             "id", "source_id", *COMPARED
         )
     }
-    new_tickets, changed, event_plans = [], [], {}
+    new, changed, event_plans = [], [], {}
     for _, record in chunk:
         values = _column_values(record, references)
         stored = existing.get(record.source_id)
         if stored is None:
-            new_tickets.append((Ticket(source=source, source_id=record.source_id, **values), record))
+            new.append((record, values))
             continue
-        ticket_id, stored_values = stored[0], dict(zip(COMPARED, stored[2:], strict=True))
-        if not _not_older(record.updated_at, stored_values["source_updated_at"]):
+        ticket_id, stored_values = stored[0], stored[2:]
+        if not _not_older(record.updated_at, stored_values[SOURCE_UPDATED]):
             report.stale += 1
             continue
         if record.history is not None:
             event_plans[ticket_id] = _event_rows(record, references)
         if values != stored_values:
-            changed.append(Ticket(id=ticket_id, source=source, source_id=record.source_id, **values))
-            if values["resolved_at"] and values["resolved_at"] != stored_values["resolved_at"]:
+            changed.append((*values, ticket_id))
+            if values[RESOLVED] and values[RESOLVED] != stored_values[RESOLVED]:
                 report.resolved_ticket_ids.append(ticket_id)
         elif ticket_id not in event_plans:
             report.unchanged += 1
-    _create(new_tickets, references, report)
+    _create(source, new, references, report)
     _update(changed, event_plans, report)
 
 
@@ -192,30 +199,32 @@ def _resolve_references(chunk: list, references: References) -> None:
         references.resolve(name, keys)
 
 
-def _column_values(record: TicketRecord, references: References) -> dict:
-    return {
-        "number": record.number,
-        "kind": record.kind,
-        "state": record.state,
-        "short_description": record.short_description,
-        "opened_at": record.opened_at,
-        "first_response_at": record.first_response_at,
-        "resolved_at": record.resolved_at,
-        "closed_at": record.closed_at,
-        "source_updated_at": record.updated_at,
-        "priority": record.priority,
-        "impact": record.impact,
-        "urgency": record.urgency,
-        "channel": record.channel,
-        "category_id": references.id("category", record.category),
-        "service_id": references.id("service", record.service),
-        "caller_id": references.id("caller", record.caller),
-        "group_id": references.id("group", record.group),
-        "assignee_id": references.id("assignee", record.assignee),
-        "reassignment_count": record.reassignment_count,
-        "reopen_count": record.reopen_count,
-        "source_made_sla": record.made_sla,
-    }
+def _column_values(record: TicketRecord, references: References) -> tuple:
+    """The record's values in ``COMPARED`` order, references as ids."""
+    ids = references.id
+    return (
+        record.number,
+        record.kind,
+        record.state,
+        record.short_description,
+        record.opened_at,
+        record.first_response_at,
+        record.resolved_at,
+        record.closed_at,
+        record.updated_at,
+        record.priority,
+        record.impact,
+        record.urgency,
+        record.channel,
+        ids("category", record.category),
+        ids("service", record.service),
+        ids("caller", record.caller),
+        ids("group", record.group),
+        ids("assignee", record.assignee),
+        record.reassignment_count,
+        record.reopen_count,
+        record.made_sla,
+    )
 
 
 def _event_rows(record: TicketRecord, references: References) -> list[tuple]:
@@ -232,48 +241,41 @@ def _event_rows(record: TicketRecord, references: References) -> list[tuple]:
     ]
 
 
-def _create(new_tickets: list, references: References, report: TicketIngestReport) -> None:
-    if not new_tickets:
+def _create(source: str, new: list, references: References, report: TicketIngestReport) -> None:
+    if not new:
         return
-    Ticket.objects.bulk_create([ticket for ticket, _ in new_tickets], batch_size=BATCH)
+    insert_rows(Ticket, ("source", "source_id", *COMPARED), ((source, r.source_id, *v) for r, v in new))
+    ids = dict(
+        Ticket.objects.filter(source=source, source_id__in=[r.source_id for r, _ in new]).values_list("source_id", "id")
+    )
     events = []
-    for ticket, record in new_tickets:
-        events.extend(_events_for(ticket.id, _event_rows(record, references)))
-        if ticket.resolved_at is not None and ticket.state in RESOLVED_STATES:
-            report.resolved_ticket_ids.append(ticket.id)
-    TicketEvent.objects.bulk_create(events, batch_size=5000)
-    report.created += len(new_tickets)
+    for record, values in new:
+        ticket_id = ids[record.source_id]
+        events.extend((ticket_id, *row) for row in _event_rows(record, references))
+        if values[RESOLVED] is not None and values[STATE] in RESOLVED_STATES:
+            report.resolved_ticket_ids.append(ticket_id)
+    insert_rows(TicketEvent, EVENT_FIELDS, events)
+    report.created += len(new)
 
 
-def _update(changed: list[Ticket], event_plans: dict[int, list[tuple]], report: TicketIngestReport) -> None:
-    if changed:
-        Ticket.objects.bulk_update(changed, COMPARED, batch_size=500)
-        report.updated += len(changed)
+def _update(changed: list[tuple], event_plans: dict[int, list[tuple]], report: TicketIngestReport) -> None:
+    update_rows(Ticket, COMPARED, changed)
+    report.updated += len(changed)
     if not event_plans:
         return
     stored: dict[int, list[tuple]] = {ticket_id: [] for ticket_id in event_plans}
     for row in (
         TicketEvent.objects.filter(ticket_id__in=list(event_plans))
         .order_by("ticket_id", "seq")
-        .values_list("ticket_id", "seq", "at", "kind", "from_value", "to_value", "group_id")
+        .values_list(*EVENT_FIELDS)
     ):
         stored[row[0]].append(row[1:])
     replaced = [ticket_id for ticket_id, rows in event_plans.items() if rows != stored[ticket_id]]
-    changed_ids = {ticket.id for ticket in changed}
+    changed_ids = {row[-1] for row in changed}
     report.updated += sum(1 for ticket_id in replaced if ticket_id not in changed_ids)
     report.unchanged += sum(
         1 for ticket_id in event_plans if ticket_id not in replaced and ticket_id not in changed_ids
     )
     if replaced:
         TicketEvent.objects.filter(ticket_id__in=replaced).delete()
-        TicketEvent.objects.bulk_create(
-            [event for ticket_id in replaced for event in _events_for(ticket_id, event_plans[ticket_id])],
-            batch_size=5000,
-        )
-
-
-def _events_for(ticket_id: int, rows: list[tuple]) -> list[TicketEvent]:
-    return [
-        TicketEvent(ticket_id=ticket_id, seq=seq, at=at, kind=kind, from_value=old, to_value=new, group_id=group_id)
-        for seq, at, kind, old, new, group_id in rows
-    ]
+        insert_rows(TicketEvent, EVENT_FIELDS, ((t, *row) for t in replaced for row in event_plans[t]))

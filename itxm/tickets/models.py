@@ -50,10 +50,14 @@ class Ticket(models.Model):
     channel = models.CharField(_("channel"), max_length=20, choices=Channel.choices, default=Channel.OTHER)
 
     category = models.ForeignKey(Category, verbose_name=_("category"), null=True, blank=True, on_delete=models.SET_NULL)
-    service = models.ForeignKey(Service, verbose_name=_("service"), null=True, blank=True, on_delete=models.SET_NULL)
+    # group and service are indexed together with opened_at (Meta.indexes); a second index would only
+    # slow down ingestion.
+    service = models.ForeignKey(
+        Service, verbose_name=_("service"), null=True, blank=True, on_delete=models.SET_NULL, db_index=False
+    )
     caller = models.ForeignKey(Employee, verbose_name=_("caller"), null=True, blank=True, on_delete=models.SET_NULL)
     group = models.ForeignKey(
-        Group, verbose_name=_("assignment group"), null=True, blank=True, on_delete=models.SET_NULL
+        Group, verbose_name=_("assignment group"), null=True, blank=True, on_delete=models.SET_NULL, db_index=False
     )
     assignee = models.ForeignKey(Agent, verbose_name=_("assignee"), null=True, blank=True, on_delete=models.SET_NULL)
 
@@ -87,7 +91,8 @@ class EventKind(models.TextChoices):
 class TicketEvent(models.Model):
     """One change of a ticket's state or assignment group, in the order it happened."""
 
-    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events")
+    # (ticket, seq) is unique, and that index serves lookups by ticket too.
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events", db_index=False)
     seq = models.PositiveIntegerField(_("order"))
     at = models.DateTimeField(_("when"))
     kind = models.CharField(_("kind"), max_length=20, choices=EventKind.choices)

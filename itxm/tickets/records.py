@@ -70,6 +70,13 @@ CHANNELS = {
     "other": Channel.OTHER,
 }
 
+
+def _with_canonical_values(synonyms: dict) -> dict:
+    return {str(value): value for value in synonyms.values()} | synonyms
+
+
+KINDS, STATES, CHANNELS = (_with_canonical_values(m) for m in (KINDS, STATES, CHANNELS))
+EVENT_KINDS = {str(kind): kind for kind in EventKind}
 REFERENCE_FIELDS = ("category", "service", "caller", "group", "assignee")
 TIME_FIELDS = ("opened_at", "first_response_at", "resolved_at", "closed_at", "updated_at")
 LEVEL_FIELDS = ("priority", "impact", "urgency")
@@ -167,13 +174,16 @@ def parse_count(value, field_name: str) -> int:
 
 
 def parse_choice(value, field_name: str, choices: dict, default=None):
-    if value is None or str(value).strip() == "":
+    """A stored value, or a synonym of one (``choices`` maps lower-case synonyms to stored values)."""
+    if (
+        isinstance(value, str) and value in choices
+    ):  # the common case: the value is already canonical or an exact synonym
+        return choices[value]
+    key = "" if value is None else str(value).strip().lower()
+    if not key:
         if default is None:
             raise FieldError(field_name, "is required")
         return default
-    key = str(value).strip().lower()
-    if key in choices.values():
-        return key
     if key not in choices:
         raise FieldError(field_name, f"{value!r} is not a known {field_name}")
     return choices[key]
@@ -217,9 +227,9 @@ def parse_history(items, default_tz: tzinfo) -> list[EventRecord]:
         at = parse_time(item.get("at"), f"{name}.at", default_tz)
         if at is None:
             raise FieldError(f"{name}.at", "is required")
-        kind = str(item.get("kind", "")).strip().lower()
-        if kind not in EventKind.values:
-            raise FieldError(f"{name}.kind", f"{item.get('kind')!r} is not one of {', '.join(EventKind.values)}")
+        kind = EVENT_KINDS.get(item.get("kind")) or EVENT_KINDS.get(str(item.get("kind", "")).strip().lower())
+        if kind is None:
+            raise FieldError(f"{name}.kind", f"{item.get('kind')!r} is not one of {', '.join(EVENT_KINDS)}")
         from_value = parse_text(item.get("from"), f"{name}.from", 200)
         to_value = parse_text(item.get("to"), f"{name}.to", 200)
         if kind == EventKind.STATE:

@@ -1,0 +1,83 @@
+"""Plain-row inserts for the large tables, without building a model object per row.
+
+bulk_create builds and validates an object per row and, on SQLite, sends at most 999 values per
+statement; for tickets, events and (later) survey answers that is most of the time spent. Here the
+rows are tuples already in field order and go to the database with one ``executemany``.
+"""
+
+from collections.abc import Iterable, Sequence
+from datetime import UTC
+
+from django.db import connection
+from django.db.models import Model
+
+BATCH = 10_000
+
+
+def _datetime_adapter():
+    """How a datetime is written: SQLite stores naive UTC text, PostgreSQL takes the object itself."""
+    if connection.vendor != "sqlite":
+        return None
+    slow = connection.ops.adapt_datetimefield_value
+
+    def adapt(value):
+        # Django's adapter converts through the active time zone; a UTC value only loses its tzinfo.
+        if value is not None and value.tzinfo is UTC:
+            return str(value.replace(tzinfo=None))
+        return slow(value)
+
+    return adapt
+
+
+def insert_rows(model: type[Model], fields: Sequence[str], rows: Iterable[tuple]) -> int:
+    """Insert rows whose values follow ``fields`` (attribute names; datetimes aware). Returns the count."""
+    columns = [model._meta.get_field(name) for name in fields]
+    timed = [i for i, column in enumerate(columns) if column.get_internal_type() == "DateTimeField"]
+    adapt = _datetime_adapter()
+    quote = connection.ops.quote_name
+    # Table and column names come from the model; values travel as parameters.
+    sql = "INSERT INTO {} ({}) VALUES ({})".format(  # noqa: S608
+        quote(model._meta.db_table),
+        ", ".join(quote(column.column) for column in columns),
+        ", ".join(["%s"] * len(columns)),
+    )
+    total, batch = 0, []
+    with connection.cursor() as cursor:
+        for row in rows:
+            if adapt and timed:
+                row = list(row)
+                for index in timed:
+                    row[index] = adapt(row[index])
+            batch.append(row)
+            if len(batch) >= BATCH:
+                cursor.executemany(sql, batch)
+                total += len(batch)
+                batch = []
+        if batch:
+            cursor.executemany(sql, batch)
+            total += len(batch)
+    return total
+
+
+def update_rows(model: type[Model], fields: Sequence[str], rows: Iterable[tuple]) -> int:
+    """Update rows by primary key: each row holds the values of ``fields`` followed by the id."""
+    columns = [model._meta.get_field(name) for name in fields]
+    timed = [i for i, column in enumerate(columns) if column.get_internal_type() == "DateTimeField"]
+    adapt = _datetime_adapter()
+    quote = connection.ops.quote_name
+    sql = "UPDATE {} SET {} WHERE {} = %s".format(  # noqa: S608
+        quote(model._meta.db_table),
+        ", ".join(f"{quote(column.column)} = %s" for column in columns),
+        quote(model._meta.pk.column),
+    )
+    prepared = []
+    for row in rows:
+        if adapt and timed:
+            row = list(row)
+            for index in timed:
+                row[index] = adapt(row[index])
+        prepared.append(row)
+    if prepared:
+        with connection.cursor() as cursor:
+            cursor.executemany(sql, prepared)
+    return len(prepared)
