@@ -147,7 +147,6 @@ class Catalog:
         self.group_keys = list(ctx.ids["groups"])
         self.group_index = {key: index for index, key in enumerate(self.group_keys)}
         self.group_pks = [ctx.ids["groups"][key][0] for key in self.group_keys]
-        self.group_names = [ctx.ids["groups"][key][1] for key in self.group_keys] + [""]  # [-1]: no group
         self.agents = [ctx.ids["agents"][key] for key in self.group_keys]
         # Some agents take more tickets than others.
         self.agent_cumulative = [np.cumsum(1 / np.sqrt(np.arange(1, len(a) + 1))).tolist() for a in self.agents]
@@ -399,7 +398,8 @@ def draw_queue_waits(ctx: DemoContext, draws: dict) -> None:
 
 
 class Timeline:
-    """A ticket's events as (seconds since the demo start, kind, from, to, group index), in order."""
+    """A ticket's events in order: (seconds since the demo start, kind, from, to, group index). Groups are
+    indexes into ``Catalog.group_keys``; -1 is no group (before the first assignment)."""
 
     __slots__ = ("at", "events", "state", "group")
 
@@ -450,15 +450,10 @@ def worked_history(plan: Plan) -> list[tuple]:
         if step:
             timeline.assign(group)
             timeline.at += next(waits)
-        share = plan.work_parts[step]
         if plan.on_hold and step == last:
-            timeline.at += share * plan.hold_at
-            timeline.move(ON_HOLD)
-            timeline.at += plan.hold
-            timeline.move(IN_PROGRESS)
-            timeline.at += share * (1 - plan.hold_at)
+            work_with_hold(timeline, plan.work_parts[step], plan.hold, plan.hold_at)
         else:
-            timeline.at += share
+            timeline.at += plan.work_parts[step]
     timeline.move(RESOLVED)
     for reopening in range(plan.reopens):
         timeline.at += plan.reopen_gap[reopening]
@@ -474,6 +469,15 @@ def worked_history(plan: Plan) -> list[tuple]:
     timeline.at += AUTO_CLOSE_HOURS * HOUR
     timeline.move(CLOSED)
     return timeline.events
+
+
+def work_with_hold(timeline: Timeline, work: float, hold: float, hold_at: float) -> None:
+    """Work, waiting for the caller part of the way through, then the rest of the work."""
+    timeline.at += work * hold_at
+    timeline.move(ON_HOLD)
+    timeline.at += hold
+    timeline.move(IN_PROGRESS)
+    timeline.at += work * (1 - hold_at)
 
 
 def cancelled_history(opened: float, group: int, cancel_after: float) -> list[tuple]:
@@ -512,7 +516,8 @@ def outcome_at(events: list[tuple], horizon: float) -> Outcome:
             outcome.reopens += 1
         elif after == RESOLVED:
             outcome.resolved = at
-            outcome.first_resolution = outcome.first_resolution or at
+            if outcome.first_resolution is None:
+                outcome.first_resolution = at
         elif after in (CLOSED, CANCELLED):
             outcome.closed = at
     if outcome.state not in (RESOLVED, CLOSED):
@@ -641,9 +646,11 @@ def made_sla(outcome: Outcome, opened: float, target: float, watermelon: bool, l
 
 
 def event_rows(ctx: DemoContext, catalog: Catalog, ticket_pks: list[int], histories: list[list[tuple]]):
-    names, group_pks, moment = catalog.group_names, catalog.group_pks, moments(ctx.start)
+    """As ingestion stores them: assignments name groups by external id and link the new group."""
+    keys, group_pks, moment = catalog.group_keys + [""], catalog.group_pks, moments(ctx.start)
     for ticket_pk, events in zip(ticket_pks, histories, strict=True):
         for seq, (at, kind, before, after, group) in enumerate(events, start=1):
             if kind == ASSIGNMENT:
-                before, after = names[before], names[after]
-            yield (ticket_pk, seq, moment(at), kind, before, after, group_pks[group])
+                yield (ticket_pk, seq, moment(at), kind, keys[before], keys[after], group_pks[group])
+            else:
+                yield (ticket_pk, seq, moment(at), kind, before, after, None)
