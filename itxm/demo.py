@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from itertools import islice
 from typing import Any
 
 import numpy as np
@@ -21,6 +22,8 @@ from django.db import connection, transaction
 from django.db.models import Model
 from django.utils import timezone
 from django.utils.module_loading import import_string
+
+from itxm.bulk import insert_rows
 
 STEPS = [
     "itxm.org.demo.build",
@@ -192,42 +195,13 @@ class DemoContext:
         return objects
 
     def insert(self, model: type[Model], fields: Sequence[str], rows: Iterable[tuple]) -> int:
-        """Insert plain rows (values in ``fields`` order; datetimes aware) without making model objects.
-
-        For the large tables: bulk_create on SQLite sends at most 999 values per statement and builds
-        an object per row, which made the demo four times slower.
-        """
-        columns = [model._meta.get_field(name) for name in fields]
-        timed = [index for index, column in enumerate(columns) if column.get_internal_type() == "DateTimeField"]
-        adapt = connection.ops.adapt_datetimefield_value
-        quote = connection.ops.quote_name
-        # Table and column names come from the model; values travel as parameters.
-        sql = "INSERT INTO {} ({}) VALUES ({})".format(  # noqa: S608
-            quote(model._meta.db_table),
-            ", ".join(quote(column.column) for column in columns),
-            ", ".join(["%s"] * len(columns)),
-        )
+        """Insert plain rows (values in ``fields`` order; datetimes aware) without making model objects."""
         total = 0
-        batch: list[tuple] = []
-        with connection.cursor() as cursor:
-            for row in rows:
-                if timed:
-                    row = list(row)
-                    for index in timed:
-                        row[index] = adapt(row[index])
-                batch.append(tuple(row))
-                if len(batch) == INSERT_BATCH:
-                    total += self.flush(cursor, sql, batch)
-            total += self.flush(cursor, sql, batch)
+        iterator = iter(rows)
+        while batch := list(islice(iterator, INSERT_BATCH)):
+            total += insert_rows(model, fields, batch)
+            self.progress(len(batch))
         return total
-
-    def flush(self, cursor, sql: str, batch: list[tuple]) -> int:
-        count = len(batch)
-        if count:
-            cursor.executemany(sql, batch)
-            self.progress(count)
-            batch.clear()
-        return count
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,11 @@ from itxm.tickets.models import EventKind, Ticket, TicketEvent
 PASSWORD = "correct-horse-battery-staple"
 
 
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    settings.PASSWORD_HASHERS = ["tests.hashers.FastArgon2PasswordHasher"]
+
+
 @pytest.fixture
 def org(db):
     """Two suppliers, each running a group; one in-house group; two services.
