@@ -5,6 +5,7 @@ import csv
 import gzip
 import hashlib
 import io
+import os
 import re
 import statistics
 from datetime import datetime
@@ -18,8 +19,16 @@ from itxm.tickets.mapping import load_mapping
 from itxm.tickets.models import Ticket, TicketEvent
 from itxm.tickets.services import import_ticket_file
 
-DATASET = Path(__file__).resolve().parents[2].parent / "shared" / "datasets" / "uci-incident-event-log.csv.gz"
+DATASETS = Path(os.environ.get("ITXM_DATASETS") or Path(__file__).resolve().parents[2].parent / "shared" / "datasets")
+DATASET = DATASETS / "uci-incident-event-log.csv.gz"
 pytestmark = [pytest.mark.slow, pytest.mark.django_db]
+
+
+@pytest.fixture(autouse=True)
+def dataset_is_there():
+    assert DATASET.is_file(), (
+        f"{DATASET} is missing: the shared datasets sit beside the repository (or set ITXM_DATASETS)"
+    )
 
 
 def independent_figures() -> dict:
