@@ -17,3 +17,6 @@ class TicketAdmin(admin.ModelAdmin):
     date_hierarchy = "opened_at"
     raw_id_fields = ("caller", "assignee", "category")
     inlines = [TicketEventInline]
+
+
+from itxm.tickets import admin_connectors  # noqa: E402, F401  (connectors, sync runs, outbound tickets)

@@ -105,3 +105,165 @@ class TicketEvent(models.Model):
     class Meta:
         ordering = ["ticket_id", "seq"]
         constraints = [models.UniqueConstraint(fields=["ticket", "seq"], name="ticket_event_unique_seq")]
+
+
+# Pull connectors and outbound tickets (itxm/tickets/connectors/, docs/connectors.md).
+
+from datetime import timedelta  # noqa: E402
+
+from django.core.validators import MinValueValidator, RegexValidator  # noqa: E402
+from django.utils import timezone  # noqa: E402
+
+
+class ConnectorKind(models.TextChoices):
+    SERVICENOW = "servicenow", "ServiceNow"
+    JIRA = "jira", "Jira Service Management"
+    GLPI = "glpi", "GLPI"
+    ZAMMAD = "zammad", "Zammad"
+
+
+class AuthKind(models.TextChoices):
+    BASIC = "basic", _("User name and password (or e-mail and API token)")
+    BEARER = "bearer", _("Bearer token (OAuth or personal access token)")
+
+
+class Connector(models.Model):
+    """A connection to an ITSM tool: ITXM pulls its tickets on a schedule and may open tickets in it."""
+
+    name = models.CharField(
+        _("source name"),
+        max_length=50,
+        unique=True,
+        # The same rule as itxm.tickets.services.SOURCE_NAME: the name is the tickets' source.
+        validators=[RegexValidator(r"^[a-z0-9][a-z0-9_.-]{0,49}$", _("Lower-case letters, digits, '.', '_', '-'."))],
+        help_text=_("Stored as the source of the tickets it brings, e.g. servicenow."),
+    )
+    kind = models.CharField(_("product"), max_length=20, choices=ConnectorKind.choices)
+    base_url = models.URLField(_("address"), help_text=_("e.g. https://acme.service-now.com"))
+    auth_kind = models.CharField(_("authentication"), max_length=10, choices=AuthKind.choices, default=AuthKind.BASIC)
+    username = models.CharField(_("user name"), max_length=200, blank=True)
+    secret_ciphertext = models.TextField(_("encrypted secret"), blank=True, editable=False)
+    options = models.JSONField(_("options"), default=dict, blank=True)
+    sync_interval_minutes = models.PositiveIntegerField(
+        _("sync every (minutes)"), default=15, validators=[MinValueValidator(1)]
+    )
+    enabled = models.BooleanField(_("enabled"), default=True)
+    last_synced_at = models.DateTimeField(_("last synced"), null=True, blank=True)
+    last_seen_updated_at = models.DateTimeField(
+        _("last update seen"), null=True, blank=True, help_text=_("The next sync starts a little before this.")
+    )
+    last_error = models.TextField(_("last error"), blank=True)
+    running_since = models.DateTimeField(_("sync running since"), null=True, blank=True, editable=False)
+    queued_at = models.DateTimeField(_("sync queued"), null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("connector")
+        verbose_name_plural = _("connectors")
+
+    def __str__(self):
+        return self.name
+
+    def set_secret(self, plaintext: str) -> None:
+        """Keep only the ciphertext; an empty value removes the secret."""
+        from itxm.tickets.connectors.encryption import encrypt
+
+        self.secret_ciphertext = encrypt(plaintext) if plaintext else ""
+
+    def secret(self) -> str:
+        from itxm.tickets.connectors.encryption import decrypt
+
+        return decrypt(self.secret_ciphertext)
+
+    def config(self):
+        """The connection as plain data for a ``TicketSource``, the secret decrypted."""
+        from itxm.tickets.connectors.base import ConnectorConfig
+
+        return ConnectorConfig(
+            name=self.name,
+            kind=self.kind,
+            base_url=self.base_url,
+            auth_kind=self.auth_kind,
+            username=self.username,
+            secret=self.secret(),
+            options=dict(self.options or {}),
+        )
+
+    def is_due(self, now) -> bool:
+        if not self.enabled:
+            return False
+        if self.last_synced_at is None:
+            return True
+        return now >= self.last_synced_at + timedelta(minutes=self.sync_interval_minutes)
+
+
+class SyncStatus(models.TextChoices):
+    RUNNING = "running", _("Running")
+    SUCCEEDED = "succeeded", _("Succeeded")
+    FAILED = "failed", _("Failed")
+    SKIPPED = "skipped", _("Skipped (already running)")
+
+
+class SyncRun(models.Model):
+    """One sync of a connector: what it read and stored, or why it stopped."""
+
+    connector = models.ForeignKey(Connector, on_delete=models.CASCADE, related_name="runs")
+    trigger = models.CharField(_("trigger"), max_length=20, default="schedule")
+    started_at = models.DateTimeField(_("started"), default=timezone.now)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    status = models.CharField(_("status"), max_length=10, choices=SyncStatus.choices, default=SyncStatus.RUNNING)
+    since = models.DateTimeField(_("updated since"), null=True, blank=True)
+    fetched = models.PositiveIntegerField(_("fetched"), default=0)
+    created = models.PositiveIntegerField(_("created"), default=0)
+    updated = models.PositiveIntegerField(_("updated"), default=0)
+    unchanged = models.PositiveIntegerField(_("unchanged"), default=0)
+    stale = models.PositiveIntegerField(_("stale"), default=0)
+    rejected = models.PositiveIntegerField(_("rejected"), default=0)
+    pages = models.PositiveIntegerField(_("pages"), default=0)
+    retries = models.PositiveIntegerField(_("retries"), default=0)
+    error = models.TextField(_("errors"), blank=True)
+
+    class Meta:
+        ordering = ["-started_at"]
+        verbose_name = _("sync run")
+        verbose_name_plural = _("sync runs")
+        indexes = [models.Index(fields=["connector", "-started_at"])]
+
+    def __str__(self):
+        return f"{self.connector} {self.started_at:%Y-%m-%d %H:%M} {self.status}"
+
+
+class OutboundStatus(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    CREATED = "created", _("Created")
+    FAILED = "failed", _("Failed")
+
+
+class OutboundTicket(models.Model):
+    """A ticket ITXM asked a connected tool to open. One per (connector, correlation id): never two."""
+
+    connector = models.ForeignKey(Connector, on_delete=models.CASCADE, related_name="outbound_tickets")
+    correlation_id = models.CharField(_("correlation id"), max_length=80)
+    status = models.CharField(
+        _("status"), max_length=10, choices=OutboundStatus.choices, default=OutboundStatus.PENDING
+    )
+    remote_id = models.CharField(_("id in the tool"), max_length=100, blank=True)
+    remote_number = models.CharField(_("number in the tool"), max_length=100, blank=True)
+    remote_url = models.CharField(_("address in the tool"), max_length=500, blank=True)
+    payload = models.JSONField(_("request"), default=dict, blank=True)
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    last_error = models.TextField(_("last error"), blank=True)
+    claimed_until = models.DateTimeField(null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(_("requested"), default=timezone.now)
+    remote_created_at = models.DateTimeField(_("opened in the tool"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("outbound ticket")
+        verbose_name_plural = _("outbound tickets")
+        constraints = [
+            models.UniqueConstraint(fields=["connector", "correlation_id"], name="outbound_unique_correlation_id")
+        ]
+
+    def __str__(self):
+        return self.remote_number or self.correlation_id
