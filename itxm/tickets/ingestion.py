@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import islice
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Model
 
 from itxm.bulk import insert_rows, update_rows
@@ -21,6 +21,7 @@ from itxm.tickets.records import TicketRecord
 from itxm.validation import ImportReport, RowError
 
 BATCH = 2000
+ANALYZE_AFTER = 5000
 RESOLVED_STATES = {TicketState.RESOLVED, TicketState.CLOSED}
 
 # Ticket columns compared to decide whether a stored ticket changed, in TicketRecord terms.
@@ -127,7 +128,17 @@ def ingest_tickets(
         if progress:
             progress(len(chunk))
     report.errors.sort(key=lambda error: error.line)
+    if report.created + report.updated >= ANALYZE_AFTER:
+        _refresh_planner_statistics()
     return report
+
+
+def _refresh_planner_statistics() -> None:
+    """After a large load, PostgreSQL's planner still thinks the tables are small until autovacuum
+    runs, and picks plans that take minutes instead of milliseconds; analysing now takes a moment."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE tickets_ticket, tickets_ticketevent")
 
 
 def _unique(records: Iterable[tuple[int, TicketRecord]], report: TicketIngestReport):

@@ -127,8 +127,15 @@ def test_the_real_log_imports_completely_twice_and_matches_an_independent_comput
     assert digest() == first_digest
 
 
-def test_history_is_rebuilt_from_the_snapshots():
-    import_ticket_file(DATASET, load_mapping("servicenow-snapshots"))
+def first_lines(tmp_path, count: int) -> Path:
+    sample = tmp_path / "sample.csv"
+    with gzip.open(DATASET, "rt", newline="") as handle:
+        sample.write_text("".join(next(handle) for _ in range(count)))
+    return sample
+
+
+def test_history_is_rebuilt_from_the_snapshots(tmp_path):
+    import_ticket_file(first_lines(tmp_path, 200), load_mapping("servicenow-snapshots"))
     ticket = Ticket.objects.get(source="servicenow", number="INC0000045")
     events = list(ticket.events.values_list("kind", "from_value", "to_value"))
     assert events == [
@@ -142,9 +149,7 @@ def test_history_is_rebuilt_from_the_snapshots():
 
 
 def test_the_cli_imports_tickets_with_a_ready_mapping(tmp_path):
-    sample = tmp_path / "sample.csv"
-    with gzip.open(DATASET, "rt", newline="") as handle:
-        sample.write_text("".join(next(handle) for _ in range(200)))
+    sample = first_lines(tmp_path, 200)
     out = io.StringIO()
 
     call_command("import", "tickets", str(sample), "--mapping", "servicenow-snapshots", stdout=out)
