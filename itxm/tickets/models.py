@@ -1,6 +1,10 @@
 """Tickets from the ITSM tools the company runs, with the ordered history of their changes."""
 
+from datetime import timedelta
+
+from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from itxm.org.models import Agent, Category, Employee, Group, Service
@@ -65,6 +69,11 @@ class Ticket(models.Model):
     reopen_count = models.PositiveIntegerField(_("reopenings"), default=0)
     source_made_sla = models.BooleanField(_("SLA met (source's verdict)"), null=True, blank=True)
 
+    # Journey facts (itxm.tickets.journeys), kept up to date by ingestion so analytics need not re-read events.
+    ping_pongs = models.PositiveIntegerField(_("ping-pongs between groups"), default=0)
+    waiting_seconds = models.PositiveIntegerField(_("time waiting (seconds)"), default=0)
+    first_contact_resolution = models.BooleanField(_("resolved at first contact"), default=False)
+
     scope_fields = {"group": "group_id", "service": "service_id"}
 
     class Meta:
@@ -108,11 +117,6 @@ class TicketEvent(models.Model):
 
 
 # Pull connectors and outbound tickets (itxm/tickets/connectors/, docs/connectors.md).
-
-from datetime import timedelta  # noqa: E402
-
-from django.core.validators import MinValueValidator, RegexValidator  # noqa: E402
-from django.utils import timezone  # noqa: E402
 
 
 class ConnectorKind(models.TextChoices):
@@ -267,3 +271,97 @@ class OutboundTicket(models.Model):
 
     def __str__(self):
         return self.remote_number or self.correlation_id
+
+
+# --- SLA definitions and their verdicts per ticket (the engine is itxm.tickets.sla) ---
+
+
+class BusinessCalendar(models.Model):
+    """Working hours per weekday in a time zone, and holidays: when an SLA clock may run."""
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    time_zone = models.CharField(_("time zone"), max_length=64, default="UTC")
+    hours = models.JSONField(
+        _("working hours"),
+        default=dict,
+        blank=True,
+        help_text=_('Per weekday, e.g. {"mon": ["08:00-18:00"], "sat": ["09:00-13:00"]}; empty: around the clock.'),
+    )
+    holidays = models.JSONField(_("holidays"), default=list, blank=True, help_text=_('Local dates: ["2026-10-29"]'))
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("business calendar")
+        verbose_name_plural = _("business calendars")
+
+    def __str__(self):
+        return self.name
+
+    def schedule(self):
+        from itxm.tickets import sla
+
+        if not self.hours:
+            return sla.BusinessSchedule.twenty_four_seven(self.time_zone, self.holidays)
+        return sla.BusinessSchedule(self.time_zone, self.hours, self.holidays)
+
+    def clean(self):
+        from django.core.exceptions import ValidationError
+
+        try:
+            self.schedule()
+        except ValueError as exc:
+            raise ValidationError(str(exc)) from exc
+
+
+class SlaTarget(models.TextChoices):
+    RESPONSE = "response", _("First response")
+    RESOLUTION = "resolution", _("Resolution")
+
+
+class ReopenRule(models.TextChoices):
+    CONTINUE = "continue", _("Continue the clock")
+    RESTART = "restart", _("Restart the clock")
+
+
+class SlaDefinition(models.Model):
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    target = models.CharField(_("target"), max_length=20, choices=SlaTarget.choices, default=SlaTarget.RESOLUTION)
+    target_minutes = models.PositiveIntegerField(_("target (business minutes)"), validators=[MinValueValidator(1)])
+    calendar = models.ForeignKey(BusinessCalendar, verbose_name=_("business calendar"), on_delete=models.PROTECT)
+    kinds = models.JSONField(_("ticket types"), default=list, blank=True, help_text=_("Empty: any type."))
+    priorities = models.JSONField(_("priorities"), default=list, blank=True, help_text=_("Empty: any priority."))
+    services = models.ManyToManyField(Service, verbose_name=_("services"), blank=True, related_name="+")
+    groups = models.ManyToManyField(Group, verbose_name=_("groups"), blank=True, related_name="+")
+    pause_states = models.JSONField(
+        _("states that pause the clock"), default=list, blank=True, help_text=_('e.g. ["on_hold"]')
+    )
+    on_reopen = models.CharField(_("on reopening"), max_length=10, choices=ReopenRule.choices, default="continue")
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("SLA definition")
+        verbose_name_plural = _("SLA definitions")
+
+    def __str__(self):
+        return self.name
+
+
+class TicketSla(models.Model):
+    """ITXM's own verdict of one SLA on one ticket, beside the source's (Ticket.source_made_sla)."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="slas", db_index=False)
+    definition = models.ForeignKey(SlaDefinition, on_delete=models.CASCADE, related_name="results")
+    elapsed_seconds = models.PositiveIntegerField(default=0)
+    target_seconds = models.PositiveIntegerField()
+    paused_seconds = models.PositiveIntegerField(default=0)
+    percent_used = models.FloatField()
+    breached = models.BooleanField()
+    met = models.BooleanField(null=True, help_text=_("Empty while the clock runs within target."))
+    deadline = models.DateTimeField(null=True)
+    evaluated_at = models.DateTimeField()
+
+    scope_fields = {"group": "ticket__group_id", "service": "ticket__service_id"}
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["ticket", "definition"], name="ticket_sla_unique")]
