@@ -70,9 +70,9 @@ class Ticket(models.Model):
     source_made_sla = models.BooleanField(_("SLA met (source's verdict)"), null=True, blank=True)
 
     # Journey facts (itxm.tickets.journeys), kept up to date by ingestion so analytics need not re-read events.
-    ping_pongs = models.PositiveIntegerField(_("ping-pongs between groups"), default=0)
-    waiting_seconds = models.PositiveIntegerField(_("time waiting (seconds)"), default=0)
-    first_contact_resolution = models.BooleanField(_("resolved at first contact"), default=False)
+    ping_pongs = models.PositiveIntegerField(_("ping-pongs between groups"), default=0, db_default=0)
+    waiting_seconds = models.PositiveIntegerField(_("time waiting (seconds)"), default=0, db_default=0)
+    first_contact_resolution = models.BooleanField(_("resolved at first contact"), default=False, db_default=False)
 
     scope_fields = {"group": "group_id", "service": "service_id"}
 
