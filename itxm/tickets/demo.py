@@ -18,6 +18,7 @@ import numpy as np
 
 from itxm.demo import DAYS, DemoContext, delete_all
 from itxm.tickets.models import Channel, EventKind, Ticket, TicketEvent, TicketKind, TicketState
+from itxm.tickets.services import refresh_journey_facts
 
 SOURCE = "demo"
 TICKETS_PER_YEAR = 31_000
@@ -125,7 +126,9 @@ def build(ctx: DemoContext) -> dict[str, int]:
     written = ctx.insert(Ticket, TICKET_FIELDS, tickets)
     pks = dict(Ticket.objects.filter(source=SOURCE).values_list("source_id", "pk"))
     events = event_rows(ctx, catalog, [pks[row[1]] for row in tickets], histories)
-    return {"tickets": written, "ticket events": ctx.insert(TicketEvent, EVENT_FIELDS, events)}
+    written_events = ctx.insert(TicketEvent, EVENT_FIELDS, events)
+    refresh_journey_facts(SOURCE)
+    return {"tickets": written, "ticket events": written_events}
 
 
 def existing_data() -> list[str]:

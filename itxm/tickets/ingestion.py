@@ -16,6 +16,7 @@ from django.db.models import Model
 
 from itxm.bulk import insert_rows, update_rows
 from itxm.org.models import Agent, Category, Employee, Group, Service
+from itxm.tickets.journeys import journey_facts
 from itxm.tickets.models import EventKind, Ticket, TicketEvent, TicketState
 from itxm.tickets.records import TicketRecord
 from itxm.validation import ImportReport, RowError
@@ -47,7 +48,11 @@ COMPARED = (
     "reassignment_count",
     "reopen_count",
     "source_made_sla",
+    "ping_pongs",
+    "waiting_seconds",
+    "first_contact_resolution",
 )
+JOURNEY = slice(COMPARED.index("ping_pongs"), None)
 EVENT_FIELDS = ("ticket_id", "seq", "at", "kind", "from_value", "to_value", "group_id")
 STATE, RESOLVED, SOURCE_UPDATED = (
     COMPARED.index("state"),
@@ -178,6 +183,8 @@ def _ingest_chunk(source: str, chunk: list, references: References, report: Tick
     for _, record in chunk:
         values = _column_values(record, references)
         stored = existing.get(record.source_id)
+        if stored is not None and record.history is None:  # no history sent: keep the facts read from the last one
+            values = (*values[: JOURNEY.start], *stored[2:][JOURNEY])
         if stored is None:
             new.append((record, values))
             continue
@@ -235,7 +242,15 @@ def _column_values(record: TicketRecord, references: References) -> tuple:
         record.reassignment_count,
         record.reopen_count,
         record.made_sla,
+        *_journey(record),
     )
+
+
+def _journey(record: TicketRecord) -> tuple[int, int, bool]:
+    # The source's own last update ends an open wait, so that re-sending a ticket changes nothing.
+    end = record.resolved_at or record.closed_at or record.updated_at
+    facts = journey_facts(record.history or (), record.channel, record.state, end, record.reopen_count)
+    return facts.ping_pongs, facts.waiting_seconds, facts.first_contact_resolution
 
 
 def _event_rows(record: TicketRecord, references: References) -> list[tuple]:

@@ -4,12 +4,17 @@ import io
 import json
 import re
 from collections.abc import Callable
+from itertools import groupby
+from operator import itemgetter
 from pathlib import Path
 
 from itxm import tabular
+from itxm.bulk import update_rows
 from itxm.org.scopes import Permission, Scope
 from itxm.tickets.ingestion import TicketIngestReport, ingest_tickets
+from itxm.tickets.journeys import Change, journey_facts
 from itxm.tickets.mapping import Mapping, records_from_rows
+from itxm.tickets.models import Ticket, TicketEvent
 from itxm.tickets.records import parse_ticket
 from itxm.validation import RowError
 
@@ -74,3 +79,26 @@ def import_ticket_file(
         report = ingest_tickets(source, records, progress=progress)
     report.errors = sorted(report.errors + errors, key=lambda error: error.line)
     return report
+
+
+def refresh_journey_facts(source: str | None = None) -> int:
+    """Recompute the journey facts of tickets from their stored history, for loads that wrote events
+    directly (the demo). Returns the number of tickets updated."""
+    tickets = Ticket.objects.all() if source is None else Ticket.objects.filter(source=source)
+    events = (
+        TicketEvent.objects.filter(ticket__in=tickets)
+        .order_by("ticket_id", "seq")
+        .values_list("ticket_id", "at", "kind", "from_value", "to_value")
+    )
+    changes_by_ticket = {
+        ticket_id: [Change(*row[1:]) for row in rows] for ticket_id, rows in groupby(events, key=itemgetter(0))
+    }
+    rows = []
+    for ticket_id, channel, state, resolved, closed, updated, reopens in tickets.values_list(
+        "id", "channel", "state", "resolved_at", "closed_at", "source_updated_at", "reopen_count"
+    ):
+        facts = journey_facts(
+            changes_by_ticket.get(ticket_id, ()), channel, state, resolved or closed or updated, reopens
+        )
+        rows.append((facts.ping_pongs, facts.waiting_seconds, facts.first_contact_resolution, ticket_id))
+    return update_rows(Ticket, ("ping_pongs", "waiting_seconds", "first_contact_resolution"), rows)

@@ -168,3 +168,29 @@ def test_the_same_ticket_twice_in_one_delivery_keeps_the_newer(admin_client, org
     ]
     result = send(admin_client, batch).json()
     assert result["created"] == 1 and Ticket.objects.get(source="servicenow").reopen_count == 2
+
+
+@pytest.mark.django_db
+def test_journey_facts_are_stored_with_the_ticket(admin_client, org):
+    bounced = ticket(
+        "INC9",
+        channel="phone",
+        history=[
+            {"at": "2026-03-02T09:00:00Z", "kind": "assignment", "to": "GRP-ALPHA"},
+            {"at": "2026-03-02T09:05:00Z", "kind": "assignment", "to": "GRP-NET"},
+            {"at": "2026-03-02T09:10:00Z", "kind": "state", "from": "new", "to": "on_hold"},
+            {"at": "2026-03-02T09:40:00Z", "kind": "state", "from": "on_hold", "to": "in_progress"},
+            {"at": "2026-03-02T09:50:00Z", "kind": "assignment", "to": "GRP-ALPHA"},
+        ],
+    )
+    simple = ticket("INC10", channel="phone", reassignment_count=0, history=[])
+    send(admin_client, [bounced, simple])
+
+    stored = Ticket.objects.get(source="servicenow", source_id="INC9")
+    assert (stored.ping_pongs, stored.waiting_seconds, stored.first_contact_resolution) == (1, 1800, False)
+    assert Ticket.objects.get(source="servicenow", source_id="INC10").first_contact_resolution is True
+
+    without_history = {k: v for k, v in bounced.items() if k != "history"} | {"updated_at": "2026-03-04T00:00:00Z"}
+    send(admin_client, [without_history])
+    stored.refresh_from_db()
+    assert (stored.ping_pongs, stored.waiting_seconds) == (1, 1800)
