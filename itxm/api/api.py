@@ -7,6 +7,7 @@ from itxm.api import errors
 from itxm.api.auth import AUTH
 from itxm.org.api import router as org_router
 from itxm.tickets.api import router as tickets_router
+from itxm.tickets.sla_api import router as sla_router
 
 api = NinjaAPI(
     title="ITXM API",
@@ -18,3 +19,4 @@ api = NinjaAPI(
 errors.install(api)
 api.add_router("/", org_router)
 api.add_router("/tickets", tickets_router)
+api.add_router("/sla", sla_router)

@@ -29,3 +29,11 @@ def sync_due_connectors() -> list[int]:
             sync_connector.enqueue(connector.pk)
             queued.append(connector.pk)
     return queued
+
+
+@task()
+def evaluate_slas(ticket_ids: list[int] | None = None) -> int:
+    """Recompute ITXM's SLA verdicts (of the given tickets, or all); safe to run twice."""
+    from itxm.tickets.sla_verdicts import evaluate_slas as evaluate
+
+    return evaluate(ticket_ids)
