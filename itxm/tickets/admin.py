@@ -1,6 +1,7 @@
 from django.contrib import admin
 
-from itxm.tickets.models import Ticket, TicketEvent
+from itxm.tickets import admin_connectors  # noqa: F401  (registers connectors, sync runs, outbound tickets)
+from itxm.tickets.models import BusinessCalendar, SlaDefinition, Ticket, TicketEvent
 
 
 class TicketEventInline(admin.TabularInline):
@@ -19,4 +20,13 @@ class TicketAdmin(admin.ModelAdmin):
     inlines = [TicketEventInline]
 
 
-from itxm.tickets import admin_connectors  # noqa: E402, F401  (connectors, sync runs, outbound tickets)
+@admin.register(BusinessCalendar)
+class BusinessCalendarAdmin(admin.ModelAdmin):
+    list_display = ("name", "time_zone")
+
+
+@admin.register(SlaDefinition)
+class SlaDefinitionAdmin(admin.ModelAdmin):
+    list_display = ("name", "target", "target_minutes", "calendar", "on_reopen", "is_active")
+    list_filter = ("target", "is_active", "calendar")
+    filter_horizontal = ("services", "groups")
