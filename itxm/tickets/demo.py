@@ -17,8 +17,19 @@ from zoneinfo import ZoneInfo
 import numpy as np
 
 from itxm.demo import DAYS, DemoContext, delete_all
-from itxm.tickets.models import Channel, EventKind, Ticket, TicketEvent, TicketKind, TicketState
+from itxm.tickets.models import (
+    BusinessCalendar,
+    Channel,
+    EventKind,
+    SlaDefinition,
+    Ticket,
+    TicketEvent,
+    TicketKind,
+    TicketSla,
+    TicketState,
+)
 from itxm.tickets.services import refresh_journey_facts
+from itxm.tickets.sla_verdicts import evaluate_slas
 
 SOURCE = "demo"
 TICKETS_PER_YEAR = 31_000
@@ -128,7 +139,47 @@ def build(ctx: DemoContext) -> dict[str, int]:
     events = event_rows(ctx, catalog, [pks[row[1]] for row in tickets], histories)
     written_events = ctx.insert(TicketEvent, EVENT_FIELDS, events)
     refresh_journey_facts(SOURCE)
-    return {"tickets": written, "ticket events": written_events}
+    definitions = create_sla_definitions(ctx)
+    verdicts = evaluate_slas(now=ctx.end)
+    return {
+        "tickets": written,
+        "ticket events": written_events,
+        "SLA definitions": definitions,
+        "SLA verdicts": verdicts,
+    }
+
+
+TURKISH_FIXED_HOLIDAYS = ("01-01", "04-23", "05-01", "05-19", "07-15", "08-30", "10-29")
+
+
+def create_sla_definitions(ctx: DemoContext) -> int:
+    """Working calendars and the SLAs the company has agreed with IT (docs/demo.md)."""
+    years = range(ctx.start.year, ctx.end.year + 1)
+    weekdays = {day: ["08:30-18:00"] for day in ("mon", "tue", "wed", "thu", "fri")}
+    office = BusinessCalendar.objects.create(
+        name="Office hours (Türkiye)",
+        time_zone="Europe/Istanbul",
+        hours=weekdays,
+        holidays=[f"{year}-{day}" for year in years for day in TURKISH_FIXED_HOLIDAYS],
+    )
+    around_the_clock = BusinessCalendar.objects.create(name="Around the clock", time_zone="UTC", hours={})
+    specs = [
+        ("Major incidents resolved within 8 hours", "resolution", 8 * 60, around_the_clock, ["incident"], [1, 2]),
+        ("Incidents resolved within 3 business days", "resolution", 3 * 570, office, ["incident"], [3, 4, 5]),
+        ("Requests fulfilled within 5 business days", "resolution", 5 * 570, office, ["request"], []),
+        ("First response within 4 business hours", "response", 4 * 60, office, [], []),
+    ]
+    for name, target, minutes, calendar, kinds, priorities in specs:
+        SlaDefinition.objects.create(
+            name=name,
+            target=target,
+            target_minutes=minutes,
+            calendar=calendar,
+            kinds=kinds,
+            priorities=priorities,
+            pause_states=[TicketState.ON_HOLD.value],
+        )
+    return len(specs)
 
 
 def existing_data() -> list[str]:
@@ -136,6 +187,9 @@ def existing_data() -> list[str]:
 
 
 def reset() -> None:
+    delete_all(TicketSla)
+    SlaDefinition.objects.all().delete()
+    BusinessCalendar.objects.all().delete()
     delete_all(TicketEvent)
     delete_all(Ticket)
 
