@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 
 from itxm.demo import DAYS, DemoContext, delete_all
+from itxm.tickets.ingestion import EVENT_FIELDS, JOURNEY_FIELDS, STORED_FIELDS
 from itxm.tickets.models import (
     BusinessCalendar,
     Channel,
@@ -99,32 +100,8 @@ CANCELLED_SHARE, CANCEL_MEAN_HOURS = 0.02, 6.0
 EXTRA_BOUNCES = {"watermelon": 1.0, "ping_pong": 0.3}  # mean further A→B→A rounds after the first
 BOUNCE_AFTER_REOPEN = 0.5  # watermelon tickets sent to the other group again when reopened
 
-TICKET_FIELDS = (
-    "source",
-    "source_id",
-    "number",
-    "kind",
-    "state",
-    "short_description",
-    "opened_at",
-    "first_response_at",
-    "resolved_at",
-    "closed_at",
-    "source_updated_at",
-    "priority",
-    "impact",
-    "urgency",
-    "channel",
-    "category_id",
-    "service_id",
-    "caller_id",
-    "group_id",
-    "assignee_id",
-    "reassignment_count",
-    "reopen_count",
-    "source_made_sla",
-)
-EVENT_FIELDS = ("ticket_id", "seq", "at", "kind", "from_value", "to_value", "group_id")
+# The journey facts are filled in afterwards from the written history (refresh_journey_facts).
+TICKET_FIELDS = tuple(name for name in STORED_FIELDS if name not in JOURNEY_FIELDS)
 STATE, ASSIGNMENT = EventKind.STATE.value, EventKind.ASSIGNMENT.value
 NEW, IN_PROGRESS, ON_HOLD = TicketState.NEW.value, TicketState.IN_PROGRESS.value, TicketState.ON_HOLD.value
 RESOLVED, CLOSED, CANCELLED = TicketState.RESOLVED.value, TicketState.CLOSED.value, TicketState.CANCELLED.value

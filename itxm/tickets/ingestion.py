@@ -25,6 +25,7 @@ BATCH = 2000
 ANALYZE_AFTER = 5000
 RESOLVED_STATES = {TicketState.RESOLVED, TicketState.CLOSED}
 
+JOURNEY_FIELDS = ("ping_pongs", "waiting_seconds", "first_contact_resolution")
 # Ticket columns compared to decide whether a stored ticket changed, in TicketRecord terms.
 COMPARED = (
     "number",
@@ -48,11 +49,10 @@ COMPARED = (
     "reassignment_count",
     "reopen_count",
     "source_made_sla",
-    "ping_pongs",
-    "waiting_seconds",
-    "first_contact_resolution",
+    *JOURNEY_FIELDS,
 )
-JOURNEY = slice(COMPARED.index("ping_pongs"), None)
+STORED_FIELDS = ("source", "source_id", *COMPARED)
+JOURNEY = slice(COMPARED.index(JOURNEY_FIELDS[0]), None)
 EVENT_FIELDS = ("ticket_id", "seq", "at", "kind", "from_value", "to_value", "group_id")
 STATE, RESOLVED, SOURCE_UPDATED = (
     COMPARED.index("state"),
@@ -270,7 +270,7 @@ def _event_rows(record: TicketRecord, references: References) -> list[tuple]:
 def _create(source: str, new: list, references: References, report: TicketIngestReport) -> None:
     if not new:
         return
-    insert_rows(Ticket, ("source", "source_id", *COMPARED), ((source, r.source_id, *v) for r, v in new))
+    insert_rows(Ticket, STORED_FIELDS, ((source, r.source_id, *v) for r, v in new))
     ids = dict(
         Ticket.objects.filter(source=source, source_id__in=[r.source_id for r, _ in new]).values_list("source_id", "id")
     )

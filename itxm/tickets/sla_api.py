@@ -16,17 +16,6 @@ class PeriodIn(Schema):
     opened_to: datetime | None = None
 
 
-class ComplianceOut(Schema):
-    verdicts: int
-    met: int
-    breached: int
-    running: int
-    compliance: float | None
-    source_verdicts: int
-    source_compliance: float | None
-    disagreements: int
-
-
 class DefinitionOut(Schema):
     id: int
     name: str
@@ -52,12 +41,11 @@ def list_definitions(request):
 
 @router.get(
     "/compliance",
-    response=ComplianceOut,
+    response=sla_verdicts.Compliance,
     summary="SLA compliance of tickets opened in a period: ITXM's verdicts beside the source's",
 )
 def get_compliance(request, period: Query[PeriodIn], definition_id: int | None = None):
-    result = sla_verdicts.compliance(scope_for(request.auth), period.opened_from, period.opened_to, definition_id)
-    return result.__dict__
+    return sla_verdicts.compliance(scope_for(request.auth), period.opened_from, period.opened_to, definition_id)
 
 
 @router.get(
