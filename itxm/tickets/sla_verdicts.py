@@ -8,7 +8,7 @@ from datetime import datetime
 from itertools import islice
 
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import F, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from itxm.bulk import insert_rows
@@ -62,6 +62,23 @@ def evaluate_slas(ticket_ids: Iterable[int] | None = None, now: datetime | None 
             TicketSla.objects.filter(ticket_id__in=chunk).delete()
             written += insert_rows(TicketSla, VERDICT_FIELDS, _verdicts(chunk, definitions, now))
     return written
+
+
+def pending_ticket_ids(now: datetime | None = None) -> list[int]:
+    """Tickets whose verdicts may be out of date: never evaluated, changed in the source since, or still
+    running (their clocks move with time)."""
+    if not SlaDefinition.objects.filter(is_active=True).exists():
+        return []
+    latest = TicketSla.objects.filter(ticket_id=OuterRef("pk")).order_by("-evaluated_at").values("evaluated_at")[:1]
+    tickets = Ticket.objects.annotate(evaluated=Subquery(latest))
+    running = Q(resolved_at__isnull=True) & ~Q(state__in=sla.STOP_STATES)
+    stale = Q(evaluated__isnull=True) | Q(source_updated_at__gt=F("evaluated")) | running
+    return list(tickets.filter(stale).values_list("id", flat=True))
+
+
+def evaluate_pending_slas(now: datetime | None = None) -> int:
+    ids = pending_ticket_ids(now)
+    return evaluate_slas(ids, now) if ids else 0
 
 
 def _verdicts(ticket_ids: list[int], definitions: list, now: datetime):

@@ -37,3 +37,11 @@ def evaluate_slas(ticket_ids: list[int] | None = None) -> int:
     from itxm.tickets.sla_verdicts import evaluate_slas as evaluate
 
     return evaluate(ticket_ids)
+
+
+@task()
+def evaluate_pending_slas() -> int:
+    """Verdicts of new, changed and still-running tickets; scheduled by the worker."""
+    from itxm.tickets.sla_verdicts import evaluate_pending_slas as evaluate
+
+    return evaluate()

@@ -116,3 +116,19 @@ def test_the_sla_api_answers_inside_the_callers_scope(org, users, client_for, fo
     assert client_for(users["admin"]).get("/api/v1/sla/compliance").json()["disagreements"] == 2
     definitions = alpha.get("/api/v1/sla/definitions").json()
     assert definitions["items"][0]["calendar"] == "Office hours"
+
+
+@pytest.mark.django_db
+def test_only_new_changed_and_running_tickets_are_pending(org, four_hour_resolution):
+    from itxm.tickets.sla_verdicts import evaluate_pending_slas, pending_ticket_ids
+
+    done = make_ticket(org, "DONE", 3, True)
+    running = make_ticket(org, "RUNNING", None, None)
+    assert {done.id, running.id} <= set(pending_ticket_ids())
+
+    evaluate_pending_slas(now=NOW)
+
+    pending = set(pending_ticket_ids())
+    assert done.id not in pending and running.id in pending
+    Ticket.objects.filter(pk=done.pk).update(source_updated_at=NOW + timedelta(hours=1))
+    assert done.id in set(pending_ticket_ids())
