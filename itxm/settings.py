@@ -89,6 +89,7 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "itxm.org",
     "itxm.tickets",
+    "itxm.surveys",
     "itxm.web",
     "itxm.api",
 ]
