@@ -196,12 +196,18 @@ def _ingest_chunk(source: str, chunk: list, references: References, report: Tick
             event_plans[ticket_id] = _event_rows(record, references)
         if values != stored_values:
             changed.append((*values, ticket_id))
-            if values[RESOLVED] and values[RESOLVED] != stored_values[RESOLVED]:
+            if _newly_resolved(values, stored_values):
                 report.resolved_ticket_ids.append(ticket_id)
         elif ticket_id not in event_plans:
             report.unchanged += 1
     _create(source, new, references, report)
     _update(changed, event_plans, report)
+
+
+def _newly_resolved(values: tuple, stored_values: tuple | None) -> bool:
+    """A resolution people can be asked about: resolved now, and not the resolution already stored."""
+    resolved = values[RESOLVED] is not None and values[STATE] in RESOLVED_STATES
+    return resolved and (stored_values is None or values[RESOLVED] != stored_values[RESOLVED])
 
 
 def _resolve_references(chunk: list, references: References) -> None:
@@ -278,7 +284,7 @@ def _create(source: str, new: list, references: References, report: TicketIngest
     for record, values in new:
         ticket_id = ids[record.source_id]
         events.extend((ticket_id, *row) for row in _event_rows(record, references))
-        if values[RESOLVED] is not None and values[STATE] in RESOLVED_STATES:
+        if _newly_resolved(values, None):
             report.resolved_ticket_ids.append(ticket_id)
     insert_rows(TicketEvent, EVENT_FIELDS, events)
     report.created += len(new)

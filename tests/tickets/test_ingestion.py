@@ -194,3 +194,17 @@ def test_journey_facts_are_stored_with_the_ticket(admin_client, org):
     send(admin_client, [without_history])
     stored.refresh_from_db()
     assert (stored.ping_pongs, stored.waiting_seconds) == (1, 1800)
+
+
+@pytest.mark.django_db
+def test_resolutions_are_reported_once_and_again_after_a_reopening(admin_client, org):
+    first = send(admin_client, [ticket("INC1")]).json()
+    same = send(admin_client, [ticket("INC1", reopen_count=0, updated_at="2026-03-02T11:00:00Z")]).json()
+    reopened = send(
+        admin_client, [ticket("INC1", state="in progress", resolved_at=None, updated_at="2026-03-03T08:00:00Z")]
+    ).json()
+    resolved_again = send(
+        admin_client, [ticket("INC1", resolved_at="2026-03-03T12:00:00Z", updated_at="2026-03-03T12:00:00Z")]
+    ).json()
+
+    assert [r["resolved_tickets"] for r in (first, same, reopened, resolved_again)] == [1, 0, 0, 1]
