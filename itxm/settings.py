@@ -90,6 +90,7 @@ INSTALLED_APPS = [
     "itxm.org",
     "itxm.tickets",
     "itxm.surveys",
+    "itxm.devices",
     "itxm.web",
     "itxm.api",
 ]
