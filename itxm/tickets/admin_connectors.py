@@ -7,14 +7,17 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from itxm.tickets import tasks
-from itxm.tickets.connectors import REGISTRY, ConnectorConfig, ConnectorError, source_for
+from itxm.tickets.connectors import REGISTRY, ConnectorConfig, ConnectorError, glpi, source_for, zammad  # noqa: F401
 from itxm.tickets.models import Connector, OutboundTicket, SyncRun
 
+# glpi and zammad are imported to register themselves (connectors/__init__.py imports the other products).
 OPTIONS_HELP = _(
     "JSON. ServiceNow: tables, query, page_size, history, sla, reference_key, time_zone, create_table, "
     "create_fields. Jira: deployment (cloud/datacenter), jql, sla_fields, first_response_sla_field, group_field, "
     "service_field, category_field, request_types, status_map, time_zone, project_key, issue_type. "
-    "See docs/connectors.md."
+    "GLPI: app_token, page_size, history, time_zone, channel_map, create_fields. Zammad: query, page_size, "
+    "history, reference_key (display/login), state_map, request_types, create_group, create_customer, "
+    "create_fields. See docs/connectors.md."
 )
 
 
@@ -30,6 +33,18 @@ class ConnectorForm(forms.ModelForm):
         help_text=_("Stored encrypted and never shown again. Leave empty to keep the stored one."),
     )
     clear_secret = forms.BooleanField(label=_("remove the stored secret"), required=False)
+    webhook_secret = forms.CharField(
+        label=_("webhook secret"),
+        required=False,
+        strip=False,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+        help_text=_(
+            "The key the tool signs its webhooks with: Zammad's HMAC SHA1 signature token, the secret of a Jira "
+            "admin webhook or of a GLPI 11 webhook; for other tools, the key of the X-ITXM-Signature header. "
+            "Stored encrypted and never shown again. Leave empty to keep the stored one."
+        ),
+    )
+    clear_webhook_secret = forms.BooleanField(label=_("turn webhooks off (remove the webhook secret)"), required=False)
 
     class Meta:
         model = Connector
@@ -67,6 +82,10 @@ class ConnectorForm(forms.ModelForm):
             connector.set_secret("")
         elif self.cleaned_data.get("secret"):
             connector.set_secret(self.cleaned_data["secret"])
+        if self.cleaned_data.get("clear_webhook_secret"):
+            connector.set_webhook_secret("")
+        elif self.cleaned_data.get("webhook_secret"):
+            connector.set_webhook_secret(self.cleaned_data["webhook_secret"])
         if commit:
             connector.save()
         return connector
@@ -77,11 +96,23 @@ class ConnectorAdmin(admin.ModelAdmin):
     form = ConnectorForm
     list_display = ("name", "kind", "base_url", "enabled", "sync_interval_minutes", "last_synced_at", "has_secret")
     list_filter = ("kind", "enabled")
-    readonly_fields = ("has_secret", "last_synced_at", "last_seen_updated_at", "last_error", "runs")
+    readonly_fields = (
+        "has_secret",
+        "has_webhook_secret",
+        "webhook_address",
+        "last_synced_at",
+        "last_seen_updated_at",
+        "last_error",
+        "runs",
+    )
     fieldsets = (
         (None, {"fields": ("name", "kind", "base_url", "enabled", "sync_interval_minutes")}),
         (_("Sign-in"), {"fields": ("auth_kind", "username", "secret", "has_secret", "clear_secret")}),
         (_("Options"), {"fields": ("options",)}),
+        (
+            _("Webhook"),
+            {"fields": ("webhook_address", "webhook_secret", "has_webhook_secret", "clear_webhook_secret")},
+        ),
         (_("State"), {"fields": ("last_synced_at", "last_seen_updated_at", "last_error", "runs")}),
     )
     actions = ["sync_now"]
@@ -89,6 +120,16 @@ class ConnectorAdmin(admin.ModelAdmin):
     @admin.display(boolean=True, description=_("secret stored"))
     def has_secret(self, connector):
         return bool(connector.secret_ciphertext)
+
+    @admin.display(boolean=True, description=_("webhook secret stored"))
+    def has_webhook_secret(self, connector):
+        return bool(connector.webhook_secret_ciphertext)
+
+    @admin.display(description=_("webhook address"))
+    def webhook_address(self, connector):
+        if not connector.pk:
+            return "-"
+        return f"/api/v1/tickets/webhooks/{connector.name}"
 
     @admin.display(description=_("sync runs"))
     def runs(self, connector):

@@ -1,8 +1,8 @@
-from ninja import Query, Router
+from ninja import Query, Router, Schema, Status
 from ninja.pagination import LimitOffsetPagination, paginate
 
 from itxm.org.scopes import scope_for
-from itxm.tickets import queries, services
+from itxm.tickets import queries, services, webhooks
 from itxm.tickets.schemas import TicketDetailOut, TicketFilters, TicketIngestOut, TicketOut
 
 router = Router(tags=["tickets"])
@@ -42,4 +42,38 @@ def ingest_batch(request, source: str):
     report = services.ingest_payload(
         scope_for(request.auth), source, request.body, request.headers.get("Content-Type", "")
     )
+    return report.as_dict()
+
+
+class WebhookErrorOut(Schema):
+    message: str
+    field: str | None = None
+
+
+@router.post(
+    "/webhooks/{source}",
+    auth=None,  # the signature authenticates the delivery: a tool has neither a session nor an API token
+    response={
+        200: TicketIngestOut,
+        400: WebhookErrorOut,
+        401: WebhookErrorOut,
+        404: WebhookErrorOut,
+        502: WebhookErrorOut,
+        503: WebhookErrorOut,
+    },
+    summary="Receive a connected tool's webhook, signed with its connector's webhook secret",
+    description=(
+        "`source` names a connector with a webhook secret. Zammad signs with `X-Hub-Signature: sha1=…`, Jira "
+        "admin webhooks with `X-Hub-Signature: sha256=…`, GLPI 11 with `X-GLPI-signature` and `X-GLPI-timestamp`; "
+        "the ticket the delivery names is then read from the tool as a sync reads it. Any tool may instead send "
+        "canonical tickets (an object or an array) with `X-ITXM-Signature: sha256=<hex HMAC-SHA256 of the body>`. "
+        "Idempotent like the batch API. See docs/connectors.md."
+    ),
+    openapi_extra={"requestBody": {"required": True, "content": {"application/json": {"schema": {}}}}},
+)
+def receive_webhook(request, source: str):
+    try:
+        report = webhooks.receive(source, request.headers, request.body)
+    except webhooks.WebhookRefused as exc:
+        return Status(exc.status, {"message": str(exc), "field": exc.field})
     return report.as_dict()

@@ -147,6 +147,8 @@ class Connector(models.Model):
     auth_kind = models.CharField(_("authentication"), max_length=10, choices=AuthKind.choices, default=AuthKind.BASIC)
     username = models.CharField(_("user name"), max_length=200, blank=True)
     secret_ciphertext = models.TextField(_("encrypted secret"), blank=True, editable=False)
+    # Signs the webhooks the tool sends to /api/v1/tickets/webhooks/<name> (itxm.tickets.webhooks).
+    webhook_secret_ciphertext = models.TextField(_("encrypted webhook secret"), blank=True, editable=False)
     options = models.JSONField(_("options"), default=dict, blank=True)
     sync_interval_minutes = models.PositiveIntegerField(
         _("sync every (minutes)"), default=15, validators=[MinValueValidator(1)]
@@ -178,6 +180,17 @@ class Connector(models.Model):
         from itxm.tickets.connectors.encryption import decrypt
 
         return decrypt(self.secret_ciphertext)
+
+    def set_webhook_secret(self, plaintext: str) -> None:
+        """Keep only the ciphertext; an empty value turns the webhook off."""
+        from itxm.tickets.connectors.encryption import encrypt
+
+        self.webhook_secret_ciphertext = encrypt(plaintext) if plaintext else ""
+
+    def webhook_secret(self) -> str:
+        from itxm.tickets.connectors.encryption import decrypt
+
+        return decrypt(self.webhook_secret_ciphertext)
 
     def config(self):
         """The connection as plain data for a ``TicketSource``, the secret decrypted."""

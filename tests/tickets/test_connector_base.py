@@ -168,8 +168,8 @@ def test_the_window_starts_a_little_before_the_last_update_seen():
 
 
 def test_a_product_without_a_connector_says_so():
-    with pytest.raises(ConnectorError, match="no connector for 'glpi' yet"):
-        source_for(ConnectorConfig(name="glpi", kind="glpi", base_url="https://glpi.example"))
+    with pytest.raises(ConnectorError, match="no connector for 'otrs' yet"):
+        source_for(ConnectorConfig(name="otrs", kind="otrs", base_url="https://otrs.example"))
 
 
 def test_options_are_checked_before_anything_is_sent():

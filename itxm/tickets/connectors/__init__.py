@@ -4,7 +4,7 @@
 database. docs/connectors.md says how to configure them and how to add a product.
 """
 
-from itxm.tickets.connectors import jira, servicenow  # noqa: F401  (each registers itself)
+from itxm.tickets.connectors import glpi, jira, servicenow, zammad  # noqa: F401  (each registers itself)
 from itxm.tickets.connectors.base import (
     REGISTRY,
     ConnectorConfig,

@@ -10,6 +10,7 @@
 """
 
 import logging
+import re
 from collections.abc import Iterator
 from zoneinfo import ZoneInfo
 
@@ -27,6 +28,8 @@ from itxm.tickets.connectors.base import (
     register,
     utc_text,
 )
+
+ISSUE_ID = re.compile(r"^(\d+|[A-Z][A-Z0-9_]*-\d+)$")
 
 logger = logging.getLogger(__name__)
 
@@ -136,6 +139,20 @@ class Jira(TicketSource):
             if page.items:
                 yield [self._ticket(issue) for issue in page.items]
         self.complete = pager.complete
+
+    def fetch_tickets(self, ids: list) -> list[dict]:
+        """The named issues (ids or keys) with their changelog, read as a sync reads them and within the
+        connector's JQL: an issue outside it is not this source's."""
+        wanted = [str(issue_id).strip() for issue_id in ids]
+        if bad := [issue_id for issue_id in wanted if not ISSUE_ID.match(issue_id)]:
+            raise ConnectorError(f"Jira issue ids are numbers or keys such as ITS-12, not {bad!r}")
+        jql = str(self.options["jql"] or "").strip()
+        tickets = []
+        for issue_id in wanted:
+            query = f"({jql}) AND id = {issue_id}" if jql else f"id = {issue_id}"
+            page = self._search(query, None, self._fields(), "changelog")
+            tickets.extend(self._ticket(issue) for issue in page.items)
+        return tickets
 
     def _fields(self) -> str:
         fields = ["summary", "issuetype", "status", "priority", "created", "updated", "resolutiondate"]
