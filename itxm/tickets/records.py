@@ -221,23 +221,28 @@ def parse_history(items, default_tz: tzinfo) -> list[EventRecord]:
         raise FieldError("history", "must be a list of changes")
     events = []
     for position, item in enumerate(items, start=1):
-        name = f"history[{position}]"
-        if not isinstance(item, dict):
-            raise FieldError(name, "must be an object with at, kind, from and to")
-        at = parse_time(item.get("at"), f"{name}.at", default_tz)
-        if at is None:
-            raise FieldError(f"{name}.at", "is required")
-        kind = EVENT_KINDS.get(item.get("kind")) or EVENT_KINDS.get(str(item.get("kind", "")).strip().lower())
-        if kind is None:
-            raise FieldError(f"{name}.kind", f"{item.get('kind')!r} is not one of {', '.join(EVENT_KINDS)}")
-        from_value = parse_text(item.get("from"), f"{name}.from", 200)
-        to_value = parse_text(item.get("to"), f"{name}.to", 200)
-        if kind == EventKind.STATE:
-            from_value = parse_choice(from_value, f"{name}.from", STATES, default="") if from_value else ""
-            to_value = parse_choice(to_value, f"{name}.to", STATES)
-        events.append(EventRecord(at, kind, from_value, to_value))
+        try:
+            events.append(_parse_change(item, default_tz))
+        except FieldError as exc:  # name the change only when it is wrong: most are not
+            raise FieldError(f"history[{position}]{exc.field}", str(exc)) from None
     events.sort(key=lambda e: e.at)
     return events
+
+
+def _parse_change(item, default_tz: tzinfo) -> EventRecord:
+    if not isinstance(item, dict):
+        raise FieldError("", "must be an object with at, kind, from and to")
+    at = parse_time(item.get("at"), ".at", default_tz)
+    if at is None:
+        raise FieldError(".at", "is required")
+    kind = EVENT_KINDS.get(item.get("kind")) or EVENT_KINDS.get(str(item.get("kind", "")).strip().lower())
+    if kind is None:
+        raise FieldError(".kind", f"{item.get('kind')!r} is not one of {', '.join(EVENT_KINDS)}")
+    if kind == EventKind.STATE:
+        old = item.get("from")
+        from_value = parse_choice(old, ".from", STATES, default="") if old else ""
+        return EventRecord(at, kind, from_value, parse_choice(item.get("to"), ".to", STATES))
+    return EventRecord(at, kind, parse_text(item.get("from"), ".from", 200), parse_text(item.get("to"), ".to", 200))
 
 
 def parse_ticket(raw: dict, line: int, default_tz: tzinfo = UTC) -> tuple[TicketRecord | None, list[RowError]]:
