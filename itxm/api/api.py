@@ -5,7 +5,9 @@ from ninja import NinjaAPI
 import itxm
 from itxm.api import errors
 from itxm.api.auth import AUTH
+from itxm.devices.api import router as devices_router
 from itxm.org.api import router as org_router
+from itxm.surveys.api import router as surveys_router
 from itxm.tickets.api import router as tickets_router
 from itxm.tickets.sla_api import router as sla_router
 
@@ -20,3 +22,5 @@ errors.install(api)
 api.add_router("/", org_router)
 api.add_router("/tickets", tickets_router)
 api.add_router("/sla", sla_router)
+api.add_router("/surveys", surveys_router)
+api.add_router("/devices", devices_router)

@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import islice
+from typing import Any
 
 from django.db import connection, transaction
 from django.db.models import Model
@@ -74,12 +75,14 @@ class TicketIngestReport(ImportReport):
     stale: int = 0
     resolved_ticket_ids: list[int] = field(default_factory=list)
     references_created: dict[str, int] = field(default_factory=dict)
+    invitations: Any = None  # the surveys' InvitationReport for the resolutions, when there were any
 
     def as_dict(self) -> dict:
         return super().as_dict() | {
             "stale": self.stale,
             "references_created": self.references_created,
             "resolved_tickets": len(self.resolved_ticket_ids),
+            "survey_invitations": self.invitations.created if self.invitations else 0,
         }
 
 
@@ -135,6 +138,10 @@ def ingest_tickets(
     report.errors.sort(key=lambda error: error.line)
     if report.created + report.updated >= ANALYZE_AFTER:
         _refresh_planner_statistics()
+    if report.resolved_ticket_ids:
+        from itxm.surveys.services import invite_for_resolutions  # surveys build on tickets, not the reverse
+
+        report.invitations = invite_for_resolutions(report.resolved_ticket_ids)
     return report
 
 

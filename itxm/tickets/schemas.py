@@ -60,5 +60,6 @@ class TicketIngestOut(Schema):
     stale: int
     rejected: int
     resolved_tickets: int
+    survey_invitations: int
     references_created: dict[str, int]
     errors: list[RowErrorOut]

@@ -3,6 +3,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from itxm import tabular
+from itxm.devices.importing import import_devices_file
 from itxm.org import importing
 from itxm.progress import count_lines, progress_bar
 from itxm.tickets import services as tickets
@@ -33,11 +34,27 @@ class Command(BaseCommand):
         ticket_parser.add_argument("--source", help="source system name (default: the mapping's)")
         ticket_parser.add_argument("--show-errors", type=int, default=50)
 
+        devices = what.add_parser("devices", help="device inventory (CSV, XLSX, JSON, NDJSON)")
+        devices.add_argument("file", type=Path)
+        devices.add_argument("--show-errors", type=int, default=50)
+
     def handle(self, *args, what, **options):
         if what == "org":
             self.import_org(options["file"], options["kind"], options["show_errors"])
         elif what == "tickets":
             self.import_tickets(options["file"], options["mapping"], options["source"], options["show_errors"])
+        elif what == "devices":
+            self.import_devices(options["file"], options["show_errors"])
+
+    def import_devices(self, path: Path, show_errors: int) -> None:
+        if not path.is_file():
+            raise CommandError(f"no such file: {path}")
+        try:
+            with path.open("rb") as stream, progress_bar(f"Importing {path.name}", None) as advance:
+                report = import_devices_file(stream, path.name, advance)
+        except tabular.UnreadableFile as exc:
+            raise CommandError(f"{path}: {exc}") from exc
+        self.report([report], show_errors)
 
     def import_tickets(self, path: Path, mapping_name: str, source: str | None, show_errors: int) -> None:
         if not path.is_file():

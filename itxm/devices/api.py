@@ -1,0 +1,127 @@
+from datetime import date
+
+from ninja import Query, Router, Schema, Status
+from ninja.errors import HttpError
+from ninja.pagination import LimitOffsetPagination, paginate
+
+from itxm.devices import queries, services
+from itxm.devices.auth import DEVICE_AUTH
+from itxm.devices.schemas import (
+    DeviceOut,
+    EnrolIn,
+    EnrolmentCodeIn,
+    EnrolmentCodeOut,
+    EnrolOut,
+    MessageOut,
+    MetricOut,
+    NewEnrolmentCodeOut,
+    RollupOut,
+    TelemetryOut,
+)
+from itxm.org.scopes import scope_for
+
+router = Router(tags=["devices"])
+
+
+class DeviceFilters(Schema):
+    q: str = ""
+
+
+class PeriodFilters(Schema):
+    start: date | None = None
+    end: date | None = None
+
+
+@router.get("", response=list[DeviceOut], summary="Devices (inventory)")
+@paginate(LimitOffsetPagination)
+def list_devices(request, filters: Query[DeviceFilters]):
+    return queries.devices(scope_for(request.auth), filters.q)
+
+
+@router.get("/metrics", response=list[MetricOut], summary="The telemetry metrics ITXM accepts, with units and ranges")
+@paginate(LimitOffsetPagination)
+def list_metrics(request):
+    return services.metric_catalogue()
+
+
+@router.get("/{int:device_id}", response=DeviceOut, summary="One device")
+def get_device(request, device_id: int):
+    return queries.device(scope_for(request.auth), device_id)
+
+
+@router.get("/{int:device_id}/rollups", response=list[RollupOut], summary="A device's daily telemetry summaries")
+@paginate(LimitOffsetPagination)
+def list_rollups(request, device_id: int, period: Query[PeriodFilters]):
+    return queries.rollups(scope_for(request.auth), device_id, period.start, period.end)
+
+
+@router.get("/enrolment-codes", response=list[EnrolmentCodeOut], summary="Enrolment codes (admins)")
+@paginate(LimitOffsetPagination)
+def list_enrolment_codes(request):
+    return queries.enrolment_codes(scope_for(request.auth))
+
+
+@router.post(
+    "/enrolment-codes",
+    response={201: NewEnrolmentCodeOut},
+    summary="Create a one-time enrolment code (admins); the code is shown once",
+)
+def create_enrolment_code(request, payload: EnrolmentCodeIn):
+    code, secret = services.create_enrolment_code(scope_for(request.auth), request.auth, payload.hours, payload.note)
+    return Status(201, {**EnrolmentCodeOut.from_orm(code).dict(), "code": secret})
+
+
+@router.delete("/tokens/{int:token_id}", response=MessageOut, summary="Revoke a device token (admins)")
+def revoke_token(request, token_id: int):
+    token = services.revoke_device_token(scope_for(request.auth), token_id)
+    return {"message": f"device token {token.pk} revoked"}
+
+
+@router.post(
+    "/enrol",
+    auth=None,  # the one-time code is the credential: a new device has no other
+    response={201: EnrolOut, 401: MessageOut},
+    summary="Exchange a one-time enrolment code for a device token",
+)
+def enrol(request, payload: EnrolIn):
+    try:
+        device, token = services.enrol(payload.code, payload.inventory.dict())
+    except services.EnrolmentRefused as exc:
+        return Status(401, {"message": str(exc), "field": "code"})
+    return Status(201, {"device_id": device.pk, "token": token})
+
+
+@router.post(
+    "/telemetry",
+    auth=DEVICE_AUTH,
+    response={200: TelemetryOut, 400: MessageOut},
+    summary="Send a batch of a device's telemetry samples: a JSON array or NDJSON",
+    description=(
+        "Authenticated by the device token (`Authorization: Device <token>`). Each sample is "
+        '`{"ts": "2026-03-02T09:00:00Z" or epoch seconds, "metric": "cpu_pressure_pct", "value": 12.5}`; '
+        "bad samples are reported with their position, field and reason, the good ones are stored. "
+        "`X-ITXM-Batch-Id` (or `?batch_id=`) names the batch: a batch sent again is recognised and "
+        "stores nothing. `Content-Encoding: gzip` is accepted."
+    ),
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {"schema": {"type": "array", "items": {"type": "object"}}},
+                "application/x-ndjson": {"schema": {"type": "string"}},
+            },
+        }
+    },
+)
+def send_telemetry(request, batch_id: str | None = None):
+    try:
+        report = services.ingest_telemetry(
+            request.auth.pk,
+            request.body,
+            request.headers.get("Content-Type", ""),
+            request.headers.get("X-ITXM-Batch-Id") or batch_id,
+            request.headers.get("Content-Encoding", ""),
+        )
+    except services.TelemetryRefused as exc:
+        raise HttpError(400, str(exc)) from exc
+    return report.as_dict()

@@ -1,0 +1,322 @@
+"""Survey operations the ingestion hook, the public pages, the API and the worker call.
+
+Plain data in and out: ids, tokens and dataclasses, never a request.
+"""
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from itxm.org.models import Employee, Language
+from itxm.org.scopes import Permission, Scope
+from itxm.surveys import config, fatigue, outbox
+from itxm.surveys.emails import compose_invitation, ticket_label
+from itxm.surveys.models import (
+    Factor,
+    Invitation,
+    InvitationStatus,
+    LostTimeChoice,
+    Response,
+    SurveyKind,
+    SurveyTemplate,
+    polarities_for,
+)
+from itxm.surveys.tokens import (
+    BadToken,
+    ExpiredToken,
+    TokenError,
+    UnknownInvitation,
+    read_answer_token,
+    read_unsubscribe_token,
+)
+from itxm.tickets.models import Ticket, TicketKind, TicketState
+
+__all__ = ["BadToken", "ExpiredToken", "TokenError", "UnknownInvitation", "SurveyClosed", "InvalidAnswer"]
+
+RESOLVED_STATES = (TicketState.RESOLVED, TicketState.CLOSED)
+MAX_COMMENT = 4000
+
+
+class SurveyClosed(TokenError):
+    """The survey no longer takes answers."""
+
+
+class InvalidAnswer(ValueError):
+    """An answer out of range (a score of 11, an unknown lost-time choice)."""
+
+
+# Reasons counted without storing an invitation: nobody to hold back, or nothing new to ask about.
+SKIP_NO_CALLER = "no_caller"
+SKIP_NOT_RESOLVED = "not_resolved"
+SKIP_TOO_OLD = "too_old"
+SKIP_ALREADY_INVITED = "already_invited"
+
+
+@dataclass
+class InvitationReport:
+    created: int = 0
+    held_back: Counter = field(default_factory=Counter)
+    skipped: Counter = field(default_factory=Counter)
+    invitation_ids: list[int] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return {"created": self.created, "held_back": dict(self.held_back), "skipped": dict(self.skipped)}
+
+
+def survey_kind_for(ticket: Ticket) -> str:
+    return SurveyKind.REQUEST if ticket.kind == TicketKind.REQUEST else SurveyKind.INCIDENT
+
+
+def template_for(kind: str) -> SurveyTemplate:
+    template = SurveyTemplate.objects.filter(kind=kind).first()
+    return template or SurveyTemplate(kind=kind)
+
+
+def invite_for_resolutions(ticket_ids, now: datetime | None = None) -> InvitationReport:
+    """Invite the caller of each newly resolved ticket, at most once per resolution, within the rules.
+
+    Safe to call twice with the same ids: a resolution already invited (or held back) is skipped.
+    """
+    now = now or timezone.now()
+    report = InvitationReport()
+    oldest = now - config.max_resolution_age()
+    rules = fatigue.active_rules()
+    tickets = Ticket.objects.filter(pk__in=list(ticket_ids)).select_related("caller").order_by("resolved_at", "pk")
+    for ticket in tickets.iterator(chunk_size=500):
+        if ticket.state not in RESOLVED_STATES or ticket.resolved_at is None:
+            report.skipped[SKIP_NOT_RESOLVED] += 1
+        elif ticket.resolved_at < oldest or ticket.resolved_at > now + config.lease():
+            report.skipped[SKIP_TOO_OLD] += 1
+        elif ticket.caller is None:
+            report.skipped[SKIP_NO_CALLER] += 1
+        elif Invitation.objects.filter(ticket=ticket, resolution_at=ticket.resolved_at).exists():
+            report.skipped[SKIP_ALREADY_INVITED] += 1
+        else:
+            _invite(ticket, now, rules, report)
+    return report
+
+
+def _invite(ticket: Ticket, now: datetime, rules: dict, report: InvitationReport) -> None:
+    employee = ticket.caller
+    kind = survey_kind_for(ticket)
+    reason = fatigue.hold_back_reason(employee, kind, now, rules)
+    language = employee.language if employee.language in Language.values else Language.ENGLISH
+    try:
+        with transaction.atomic():
+            invitation = Invitation.objects.create(
+                ticket=ticket,
+                employee=employee,
+                kind=kind,
+                resolution_at=ticket.resolved_at,
+                language=language,
+                status=InvitationStatus.HELD_BACK if reason else InvitationStatus.QUEUED,
+                held_back_reason=reason or "",
+                created_at=now,
+                closes_at=None if reason else now + config.open_period(),
+            )
+            if not reason:
+                outbox.enqueue(invitation, compose_invitation(invitation, template_for(kind)), now)
+    except IntegrityError:  # another process invited this resolution a moment ago
+        report.skipped[SKIP_ALREADY_INVITED] += 1
+        return
+    if reason:
+        report.held_back[reason] += 1
+    else:
+        report.created += 1
+        report.invitation_ids.append(invitation.pk)
+
+
+# --- answering ---
+
+
+def open_invitation(token: str, now: datetime | None = None, *, must_be_open: bool = True) -> Invitation:
+    """The invitation a link names; ``BadToken``, ``ExpiredToken``, ``UnknownInvitation`` or ``SurveyClosed``."""
+    invitation_id, nonce = read_answer_token(token)
+    invitation = Invitation.objects.select_related("ticket", "employee").filter(pk=invitation_id, nonce=nonce).first()
+    if invitation is None:
+        raise UnknownInvitation(f"no invitation {invitation_id}")
+    if must_be_open and not invitation.is_open(now):
+        raise SurveyClosed(f"invitation {invitation_id} is closed")
+    return invitation
+
+
+def _check_score(score) -> int:
+    if isinstance(score, bool) or not isinstance(score, int) or not 0 <= score <= 10:
+        raise InvalidAnswer("a score is a whole number from 0 to 10")
+    return score
+
+
+def record_score(
+    token: str, score: int, ip: str | None = None, user_agent: str = "", language: str | None = None, now=None
+) -> Response:
+    """The one-click answer: the first click makes the response, later clicks change its score."""
+    now = now or timezone.now()
+    score = _check_score(score)
+    invitation = open_invitation(token, now)
+    with transaction.atomic():
+        response, created = Response.objects.select_for_update().get_or_create(
+            invitation=invitation,
+            defaults={
+                "score": score,
+                "language": _language(language, invitation),
+                "answered_at": now,
+                "updated_at": now,
+                "client_ip": ip or None,
+                "user_agent": (user_agent or "")[:300],
+            },
+        )
+        if not created:
+            if response.score != score:
+                response.score_changes += 1
+            response.score, response.updated_at = score, now
+            response.factors = _factors_for_score(response.factors, invitation.kind, score)
+            response.save(update_fields=["score", "updated_at", "score_changes", "factors"])
+        Invitation.objects.filter(pk=invitation.pk).exclude(status=InvitationStatus.ANSWERED).update(
+            status=InvitationStatus.ANSWERED
+        )
+    return response
+
+
+def complete(
+    token: str,
+    score: int,
+    lost_minutes: int | None,
+    factors: list[str],
+    comment: str,
+    language: str | None = None,
+    ip: str | None = None,
+    user_agent: str = "",
+    now=None,
+) -> Response:
+    """The rest of the survey (and the score, which the page lets people change)."""
+    now = now or timezone.now()
+    response = record_score(token, score, ip, user_agent, language, now)
+    invitation = response.invitation
+    if lost_minutes is not None and not LostTimeChoice.objects.filter(minutes=lost_minutes, is_active=True).exists():
+        raise InvalidAnswer("not one of the lost-time choices")
+    response.lost_minutes = lost_minutes
+    response.factors = _factors_for_score(factors, invitation.kind, response.score)
+    response.comment = (comment or "").strip()[:MAX_COMMENT]
+    response.language = _language(language, invitation)
+    response.completed_at = response.updated_at = now
+    response.save(update_fields=["lost_minutes", "factors", "comment", "language", "completed_at", "updated_at"])
+    return response
+
+
+def _language(language: str | None, invitation: Invitation) -> str:
+    return language if language in Language.values else invitation.language
+
+
+def _factors_for_score(keys, kind: str, score: int) -> list[str]:
+    """Only factors of this survey kind that the score shows (a 10 keeps no complaints)."""
+    wanted = [key for key in dict.fromkeys(keys or []) if isinstance(key, str)]
+    allowed = set(
+        Factor.objects.filter(
+            kind=kind, is_active=True, polarity__in=polarities_for(score), key__in=wanted
+        ).values_list("key", flat=True)
+    )
+    return [key for key in wanted if key in allowed]
+
+
+# --- the survey page ---
+
+
+@dataclass(frozen=True)
+class Choice:
+    value: str
+    label: str
+    polarity: str = ""
+
+
+@dataclass(frozen=True)
+class SurveyPage:
+    token: str
+    language: str
+    kind: str
+    question: str
+    lost_time_question: str
+    comment_question: str
+    ask_lost_time: bool
+    ask_factors: bool
+    ask_comment: bool
+    score: int | None
+    lost_minutes: int | None
+    selected_factors: tuple[str, ...]
+    comment: str
+    lost_time_choices: tuple[Choice, ...]
+    factors: tuple[Choice, ...]
+    shown_polarities: tuple[str, ...]
+    completed: bool
+    closes_at: datetime | None
+
+
+def survey_page(token: str, language: str | None = None, now=None) -> SurveyPage:
+    invitation = open_invitation(token, now)
+    response = Response.objects.filter(invitation=invitation).first()
+    language = language if language in Language.values else (response.language if response else invitation.language)
+    template = template_for(invitation.kind)
+    score = response.score if response else None
+    return SurveyPage(
+        token=token,
+        language=language,
+        kind=invitation.kind,
+        question=template.text("score_question", language) % {"ticket": ticket_label(invitation)},
+        lost_time_question=template.text("lost_time_question", language),
+        comment_question=template.text("comment_question", language),
+        ask_lost_time=template.ask_lost_time,
+        ask_factors=template.ask_factors,
+        ask_comment=template.ask_comment,
+        score=score,
+        lost_minutes=response.lost_minutes if response else None,
+        selected_factors=tuple(response.factors) if response else (),
+        comment=response.comment if response else "",
+        lost_time_choices=tuple(
+            Choice(str(c.minutes), c.label(language)) for c in LostTimeChoice.objects.filter(is_active=True)
+        ),
+        factors=tuple(
+            Choice(f.key, f.label(language), f.polarity)
+            for f in Factor.objects.filter(kind=invitation.kind, is_active=True)
+        ),
+        # Before a score is chosen (no click yet) both lists are shown: the page must work without JavaScript.
+        shown_polarities=polarities_for(score) if score is not None else polarities_for(7),
+        completed=bool(response and response.completed_at),
+        closes_at=invitation.closes_at,
+    )
+
+
+# --- unsubscribing ---
+
+
+@dataclass(frozen=True)
+class Subscriber:
+    employee_id: int
+    language: str
+    opted_out: bool
+
+
+def subscriber(token: str) -> Subscriber:
+    employee = Employee.objects.filter(pk=read_unsubscribe_token(token)).first()
+    if employee is None:
+        raise UnknownInvitation("no such employee")
+    return Subscriber(employee.pk, employee.language, employee.opted_out)
+
+
+def unsubscribe(token: str) -> Subscriber:
+    """Opt the link's employee out of every survey; invitations already queued are held back."""
+    found = subscriber(token)
+    with transaction.atomic():
+        Employee.objects.filter(pk=found.employee_id).update(opted_out=True)
+        outbox.cancel_for_employee(found.employee_id)
+    return Subscriber(found.employee_id, found.language, True)
+
+
+# --- the mail system's word ---
+
+
+def record_bounce(scope: Scope, message_id: str, reason: str = "") -> bool:
+    """A bounce reported for a message (by its Message-ID); ``False`` when no such message was sent."""
+    scope.require(Permission.IMPORT)
+    return outbox.record_bounce(message_id, reason)

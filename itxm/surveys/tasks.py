@@ -1,0 +1,11 @@
+"""Background work on surveys, run by ``itxm worker``."""
+
+from django_tasks import task
+
+from itxm.surveys import outbox
+
+
+@task()
+def send_outbox() -> dict:
+    """Send the survey e-mails that are due. Safe to run twice at once: each message is claimed by one."""
+    return outbox.send_due(limit=200)
