@@ -28,6 +28,7 @@ from itxm.bulk import insert_rows
 STEPS = [
     "itxm.org.demo.build",
     "itxm.tickets.demo.build",
+    "itxm.surveys.demo.build",
 ]
 
 # Demo data only: everyone who tries the demo signs in with it (docs/demo.md).

@@ -138,6 +138,9 @@ def database_settings(url: str) -> dict:
     return {
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": DATA_DIR / "itxm.sqlite3",
+        # A file, not the in-memory default: a live server thread and the test then share it through WAL
+        # and the busy timeout instead of failing with "database table is locked".
+        "TEST": {"NAME": env("ITXM_TEST_DATABASE_NAME") or str(DATA_DIR / "test-itxm.sqlite3")},
         "OPTIONS": {
             # WAL lets readers go on while one writer writes; IMMEDIATE avoids "database is locked"
             # when a read transaction later tries to write.

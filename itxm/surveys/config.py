@@ -42,3 +42,8 @@ def retry_delay(attempts: int) -> timedelta:
 def lease() -> timedelta:
     """How long a worker holds a message it is sending; a worker that died frees it after this."""
     return timedelta(seconds=_int("ITXM_SURVEY_LEASE_SECONDS", 300))
+
+
+def link_max_per_ip() -> int:
+    """Answers one network address may give through one campaign run's shared link (offices share one)."""
+    return max(1, _int("ITXM_SURVEY_LINK_MAX_PER_IP", 50))

@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import override
 
-from itxm.org.models import Employee, Language
+from itxm.org.models import Department, Employee, Language, Location
 from itxm.tickets.models import Ticket
 
 
@@ -204,9 +204,24 @@ class Invitation(models.Model):
     ticket = models.ForeignKey(
         Ticket, verbose_name=_("ticket"), null=True, blank=True, on_delete=models.CASCADE, related_name="invitations"
     )
+    # Empty only for an answer through a campaign's shareable link: the visitor is not known.
     employee = models.ForeignKey(
-        Employee, verbose_name=_("employee"), on_delete=models.CASCADE, related_name="invitations"
+        Employee,
+        verbose_name=_("employee"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="invitations",
     )
+    run = models.ForeignKey(
+        "CampaignRun",
+        verbose_name=_("campaign run"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="invitations",
+    )
+    via_link = models.BooleanField(_("answered through the shareable link"), default=False)
     kind = models.CharField(_("kind"), max_length=20, choices=SurveyKind.choices)
     # The ticket's resolved_at this invitation asks about: a reopened ticket resolved again is a new resolution.
     resolution_at = models.DateTimeField(_("resolution"), null=True, blank=True)
@@ -248,6 +263,88 @@ class Invitation(models.Model):
         if self.status in (InvitationStatus.CLOSED, InvitationStatus.HELD_BACK):
             return False
         return self.closes_at is None or now < self.closes_at
+
+
+PROACTIVE_KINDS = tuple(kind for kind in SurveyKind if kind not in TICKET_KINDS)
+
+
+class CampaignStatus(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    ACTIVE = "active", _("Active")
+    PAUSED = "paused", _("Paused")
+    FINISHED = "finished", _("Finished")
+
+
+class Campaign(models.Model):
+    """A proactive survey: an area, an audience, a schedule, a sampling rate and how it is delivered.
+
+    The audience is everyone, or the people matching every filter that is set (departments, locations,
+    countries, device models); within one filter any value matches.
+    """
+
+    name = models.CharField(_("name"), max_length=200)
+    kind = models.CharField(_("area"), max_length=20, choices=[(k.value, k.label) for k in PROACTIVE_KINDS])
+    everyone = models.BooleanField(_("everyone"), default=False)
+    departments = models.ManyToManyField(Department, verbose_name=_("departments"), blank=True)
+    locations = models.ManyToManyField(Location, verbose_name=_("locations"), blank=True)
+    countries = models.JSONField(_("countries"), default=list, blank=True, help_text=_("ISO codes, e.g. TR"))
+    device_models = models.JSONField(_("device models"), default=list, blank=True)
+    starts_at = models.DateTimeField(_("first run"))
+    repeat_days = models.PositiveIntegerField(
+        _("repeat every (days)"), null=True, blank=True, help_text=_("Empty: runs once.")
+    )
+    next_run_at = models.DateTimeField(_("next run"), null=True, blank=True)
+    sampling_rate = models.FloatField(
+        _("sampling rate"),
+        default=1.0,
+        validators=[MinValueValidator(0.0), MaxValueValidator(1.0)],
+        help_text=_("Share of the audience asked in each run, 0 to 1."),
+    )
+    by_email = models.BooleanField(_("send by e-mail"), default=True)
+    by_link = models.BooleanField(_("shareable link"), default=False)
+    status = models.CharField(_("status"), max_length=10, choices=CampaignStatus.choices, default=CampaignStatus.DRAFT)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+
+    # A campaign is the organisation's, not a group's or a service's: restricted users see none.
+    scope_fields = {"group": False, "service": False}
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("campaign")
+        verbose_name_plural = _("campaigns")
+
+    def __str__(self):
+        return self.name
+
+
+class CampaignRun(models.Model):
+    """One launch of a campaign: who was in the audience, who was sampled, asked or held back."""
+
+    campaign = models.ForeignKey(Campaign, verbose_name=_("campaign"), on_delete=models.CASCADE, related_name="runs")
+    scheduled_for = models.DateTimeField(_("scheduled for"))
+    launched_at = models.DateTimeField(_("launched"), default=timezone.now)
+    closes_at = models.DateTimeField(_("closes"), null=True, blank=True)
+    seed = models.BigIntegerField(_("sampling seed"))
+    # The shareable link's secret: a link for this run is signed with it, so it cannot be guessed from the id.
+    link_nonce = models.CharField(max_length=32, default=new_nonce, editable=False)
+    audience = models.PositiveIntegerField(_("audience"), default=0)
+    not_sampled = models.PositiveIntegerField(_("left out by sampling"), default=0)
+    invited = models.PositiveIntegerField(_("invited"), default=0)
+    held_back = models.JSONField(_("held back, by reason"), default=dict, blank=True)
+
+    scope_fields = {"group": False, "service": False}
+
+    class Meta:
+        ordering = ["-scheduled_for", "-pk"]
+        verbose_name = _("campaign run")
+        verbose_name_plural = _("campaign runs")
+        constraints = [models.UniqueConstraint(fields=["campaign", "scheduled_for"], name="campaign_run_unique_slot")]
+
+    def __str__(self):
+        return f"{self.campaign} @ {self.scheduled_for:%Y-%m-%d}"
+
+    def is_open(self, now=None) -> bool:
+        return self.closes_at is None or (now or timezone.now()) < self.closes_at
 
 
 class Response(models.Model):

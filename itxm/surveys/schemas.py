@@ -1,4 +1,4 @@
-from datetime import datetime
+from datetime import date, datetime
 from typing import Literal
 
 from ninja import Field, Schema
@@ -60,3 +60,79 @@ class BounceIn(Schema):
 
 class BounceOut(Schema):
     recorded: bool
+
+
+class CampaignIn(Schema):
+    name: str = Field(min_length=1, max_length=200)
+    kind: Literal["devices", "applications", "remote_work", "collaboration", "overall"]
+    starts_at: datetime
+    everyone: bool = False
+    department_ids: list[int] = []
+    location_ids: list[int] = []
+    countries: list[str] = []
+    device_models: list[str] = []
+    repeat_days: int | None = Field(None, ge=1, description="empty: the campaign runs once")
+    sampling_rate: float = Field(1.0, gt=0, le=1)
+    by_email: bool = True
+    by_link: bool = False
+    active: bool = True
+
+
+class CampaignOut(Schema):
+    id: int
+    name: str
+    kind: str
+    status: str
+    everyone: bool
+    department_ids: list[int]
+    location_ids: list[int]
+    countries: list[str]
+    device_models: list[str]
+    starts_at: datetime
+    repeat_days: int | None
+    next_run_at: datetime | None
+    sampling_rate: float
+    by_email: bool
+    by_link: bool
+
+    @staticmethod
+    def resolve_department_ids(obj):
+        return [d.pk for d in obj.departments.all()]
+
+    @staticmethod
+    def resolve_location_ids(obj):
+        return [loc.pk for loc in obj.locations.all()]
+
+
+class CampaignRunRateOut(Schema):
+    run_id: int
+    scheduled_for: datetime
+    audience: int
+    not_sampled: int
+    held_back: dict[str, int]
+    invited: int
+    delivered: int
+    answered: int
+    link_answers: int
+    rate: float | None = Field(description="% of delivered e-mail invitations answered")
+
+
+class CampaignLinkOut(Schema):
+    path: str
+
+
+class GamingQuery(Schema):
+    start: date | None = Field(None, description="first day; default 90 days before end")
+    end: date | None = Field(None, description="day after the period; default today")
+    by: Literal["agent", "group"] = "agent"
+
+
+class GamingWarningOut(Schema):
+    signal: str
+    subject: str
+    subject_id: int
+    name: str
+    group_id: int | None
+    summary: str
+    evidence: dict
+    examples: list[str]

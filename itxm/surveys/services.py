@@ -5,16 +5,18 @@ Plain data in and out: ids, tokens and dataclasses, never a request.
 
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from itxm.org.models import Employee, Language
-from itxm.org.scopes import Permission, Scope
-from itxm.surveys import config, fatigue, outbox
+from itxm.org.scopes import EVERYTHING, Permission, Scope
+from itxm.surveys import campaigns, config, fatigue, gaming, outbox, queries
 from itxm.surveys.emails import compose_invitation, ticket_label
 from itxm.surveys.models import (
+    CampaignRun,
     Factor,
     Invitation,
     InvitationStatus,
@@ -320,3 +322,41 @@ def record_bounce(scope: Scope, message_id: str, reason: str = "") -> bool:
     """A bounce reported for a message (by its Message-ID); ``False`` when no such message was sent."""
     scope.require(Permission.IMPORT)
     return outbox.record_bounce(message_id, reason)
+
+
+# --- gaming signals ---
+
+GAMING_PERIOD_DAYS = 90
+GAMING_BASELINE_DAYS = 180
+
+
+def gaming_warnings(scope: Scope, start: datetime, end: datetime, by: str = "agent") -> list[gaming.GamingWarning]:
+    """Warnings for [start, end), compared with the 180 days before and with all peers.
+
+    Computed over the whole organisation (peers are everyone), then narrowed to what the scope may see: a
+    supplier sees warnings about its own groups and their agents; a service owner none (agents are not a
+    service's data).
+    """
+    scope.require(Permission.VIEW_DATA)
+    if scope.service_ids is not None:
+        return []
+    baseline_start = start - timedelta(days=GAMING_BASELINE_DAYS)
+    facts = queries.survey_facts(EVERYTHING, baseline_start, end)
+    warnings = gaming.detect(facts, start, end, baseline_start, by)
+    if scope.group_ids is not None:
+        warnings = [w for w in warnings if w.group_id in scope.group_ids]
+    return warnings
+
+
+# --- campaigns ---
+
+
+def create_campaign(scope: Scope, spec: campaigns.CampaignSpec):
+    return campaigns.create_campaign(scope, spec)
+
+
+def campaign_link(scope: Scope, run_id: int) -> str:
+    """The shareable link's path of one run (admins only: whoever has it can answer)."""
+    scope.require(Permission.MANAGE_REFERENCE)
+    run = CampaignRun.objects.select_related("campaign").get(pk=run_id, campaign__by_link=True)
+    return reverse("surveys:campaign_link", args=[campaigns.link_token(run)])

@@ -9,4 +9,5 @@ urlpatterns = [
     path("s/<str:token>/thanks", views.thanks, name="thanks"),
     path("s/<str:token>", views.survey, name="survey"),
     path("u/<str:token>", views.unsubscribe, name="unsubscribe"),
+    path("c/<str:token>", views.campaign_link, name="campaign_link"),
 ]

@@ -15,7 +15,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
 from itxm.org.models import Language
-from itxm.surveys import services
+from itxm.surveys import campaigns, services
 
 PROBLEMS = {
     services.BadToken: (
@@ -171,6 +171,66 @@ def unsubscribe(request, token: str):
             {
                 "subscriber": found,
                 "done": request.method == "POST",
+                "language": language,
+                "switch": _switch(request.path, language),
+            },
+        )
+
+
+PROBLEMS[campaigns.LinkLimitReached] = (
+    429,
+    _("Too many answers from your network"),
+    _("This link has been answered very often from where you are. Thank you all the same."),
+)
+
+
+@login_not_required
+@never_cache
+@require_http_methods(["GET", "POST"])
+def campaign_link(request, token: str):
+    """A campaign's shared link: anyone with it may answer once per browser (a cookie keeps their answer)."""
+    run_id = campaigns.run_for_link(token)
+    previous = request.COOKIES.get(campaigns.link_cookie(run_id)) if run_id else None
+    language = _language(request)
+    try:
+        if request.method == "POST":
+            ip, agent = _client(request)
+            own = campaigns.answer_by_link(
+                token, _int(request.POST.get("score")), previous, ip, agent, language or translation.get_language()
+            )
+        else:
+            run = campaigns.open_link(token)
+            own = previous if previous and campaigns._own_invitation(previous, run) else None
+            if own is None:
+                return _link_form(request, token, run, language)
+    except tuple(PROBLEMS) as exc:
+        return _problem(request, exc)
+    query = {"saved": "1"} | ({"lang": language} if language else {})
+    response = redirect(reverse("surveys:survey", args=[own]) + "?" + urlencode(query))
+    response.set_cookie(
+        campaigns.link_cookie(run_id),
+        own,
+        max_age=int(services.config.open_period().total_seconds()),
+        httponly=True,
+        samesite="Lax",
+        secure=request.is_secure(),
+    )
+    return response
+
+
+def _link_form(request, token: str, run, language: str | None):
+    language = language or translation.get_language()
+    if language not in Language.values:
+        language = Language.ENGLISH
+    template = services.template_for(run.campaign.kind)
+    with translation.override(language):
+        return render(
+            request,
+            "surveys/campaign_link.html",
+            {
+                "token": token,
+                "question": template.text("score_question", language) % {"ticket": ""},
+                "scores": range(11),
                 "language": language,
                 "switch": _switch(request.path, language),
             },

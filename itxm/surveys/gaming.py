@@ -1,0 +1,324 @@
+"""Gaming signals: patterns in survey answers that suggest scores are being steered, not earned.
+
+The XLA is a measure, not a target. These are warnings with their evidence, for a person to look at;
+nothing here changes a score or a ranking. Pure functions over plain facts (no Django), so each rule is
+tested on hand-made data. The rules and their thresholds are in docs/surveys.md ("Gaming signals").
+
+Every rule compares like with like and asks for enough data: a small team's lucky month is not a signal.
+Rate and share rules also need a one-sided exact binomial test below ``P_VALUE`` against the reference
+(the higher of the subject's own baseline and its peers'), so a steady, well-liked agent is not flagged.
+"""
+
+import math
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from statistics import median
+
+P_VALUE = 0.001
+MIN_DELIVERED = 10  # response-rate rule: delivered invitations in the period
+RATE_RATIO, RATE_GAP = 1.8, 0.20  # rate at least 1.8× the reference and 20 points above it
+FAST_SECONDS, FAST_MIN, FAST_SHARE = 120, 5, 0.30  # answers within 2 minutes of the resolution
+IP_MIN_CALLERS, IP_OWN_SHARE = 3, 0.80  # one address, several callers, nearly only this subject's tickets
+MIN_ANSWERS, TENS_GAP = 10, 0.25  # share of 10s: 25 points above the reference
+BAD_LOST_MINUTES, MIN_BAD, HIGH_SHARE, HIGH_GAP = 150, 5, 0.70, 0.30
+EXAMPLES = 5
+
+RESPONSE_RATE, FAST_ANSWERS, SAME_NETWORK, TENS_JUMP, DISAGREEMENT = (
+    "response_rate_spike",
+    "fast_answers",
+    "same_network",
+    "tens_jump",
+    "score_disagrees_with_journey",
+)
+
+
+@dataclass(frozen=True)
+class SurveyFact:
+    """One delivered ticket survey and, when answered, its answer."""
+
+    ticket: str
+    resolved_at: datetime
+    agent_id: int | None
+    agent: str
+    group_id: int | None
+    group: str
+    caller_id: int | None = None
+    answered_at: datetime | None = None
+    score: int | None = None
+    client_ip: str | None = None
+    lost_minutes: int | None = None
+    reopen_count: int = 0
+    reassignment_count: int = 0
+
+    @property
+    def answered(self) -> bool:
+        return self.score is not None
+
+    @property
+    def bad_journey(self) -> bool:
+        """Reopened, or the person says they lost half a day or more: a 9–10 is then surprising."""
+        return self.reopen_count > 0 or (self.lost_minutes or 0) >= BAD_LOST_MINUTES
+
+
+@dataclass(frozen=True)
+class GamingWarning:
+    signal: str
+    subject: str  # "agent" or "group"
+    subject_id: int
+    name: str
+    group_id: int | None
+    summary: str
+    evidence: dict = field(default_factory=dict)
+    examples: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Subject:
+    kind: str
+    id: int
+    name: str
+    group_id: int | None
+
+
+SUBJECTS: dict[str, Callable[[SurveyFact], Subject | None]] = {
+    "agent": lambda f: Subject("agent", f.agent_id, f.agent, f.group_id) if f.agent_id is not None else None,
+    "group": lambda f: Subject("group", f.group_id, f.group, f.group_id) if f.group_id is not None else None,
+}
+
+
+def binomial_tail(successes: int, trials: int, p: float) -> float:
+    """P(X ≥ successes) for X ~ Binomial(trials, p): how surprising so many are by chance."""
+    if successes <= 0:
+        return 1.0
+    if successes > trials:
+        return 0.0
+    p = min(max(p, 1e-9), 1 - 1e-9)
+    log_p, log_q = math.log(p), math.log1p(-p)
+    terms = [
+        math.lgamma(trials + 1) - math.lgamma(i + 1) - math.lgamma(trials - i + 1) + i * log_p + (trials - i) * log_q
+        for i in range(successes, trials + 1)
+    ]
+    top = max(terms)
+    return min(1.0, math.exp(top) * sum(math.exp(t - top) for t in terms))
+
+
+def _share(part: int, whole: int) -> float | None:
+    return part / whole if whole else None
+
+
+def _pct(value: float | None) -> float | None:
+    return None if value is None else round(100 * value, 1)
+
+
+def _examples(facts: Iterable[SurveyFact]) -> tuple[str, ...]:
+    return tuple(sorted({f.ticket for f in facts})[:EXAMPLES])
+
+
+def _period(start: datetime, end: datetime) -> dict:
+    return {"from": start.isoformat(), "to": end.isoformat()}
+
+
+def detect(
+    facts: Sequence[SurveyFact],
+    start: datetime,
+    end: datetime,
+    baseline_start: datetime | None = None,
+    by: str = "agent",
+) -> list[GamingWarning]:
+    """Every warning for the period [start, end), each subject compared with its baseline and peers.
+
+    Facts resolved in [baseline_start, start) are the baseline; peers are all other subjects in the period.
+    """
+    subject_of = SUBJECTS[by]
+    current: dict[Subject, list[SurveyFact]] = defaultdict(list)
+    baseline: dict[int, list[SurveyFact]] = defaultdict(list)
+    for fact in facts:
+        subject = subject_of(fact)
+        if subject is None:
+            continue
+        if start <= fact.resolved_at < end:
+            current[subject].append(fact)
+        elif baseline_start is not None and baseline_start <= fact.resolved_at < start:
+            baseline[subject.id].append(fact)
+    in_period = [f for items in current.values() for f in items]
+    warnings: list[GamingWarning] = []
+    context = {"period": _period(start, end)}
+    for subject, own in sorted(current.items(), key=lambda item: item[0].id):
+        peers = [f for f in in_period if subject_of(f) != subject]
+        for rule in (response_rate_spike, fast_answers, same_network, tens_jump, score_disagreement):
+            found = rule(subject, own, baseline.get(subject.id, []), peers, in_period)
+            if found is not None:
+                warnings.append(
+                    GamingWarning(
+                        found.signal,
+                        subject.kind,
+                        subject.id,
+                        subject.name,
+                        subject.group_id,
+                        found.summary,
+                        context | found.evidence,
+                        found.examples,
+                    )
+                )
+    return warnings
+
+
+@dataclass(frozen=True)
+class _Found:
+    signal: str
+    summary: str
+    evidence: dict
+    examples: tuple[str, ...]
+
+
+def response_rate_spike(subject, own, baseline, peers, everyone) -> _Found | None:
+    """Far more of this subject's surveys are answered than its own past and its peers'."""
+    answered = sum(f.answered for f in own)
+    if len(own) < MIN_DELIVERED:
+        return None
+    rate = answered / len(own)
+    peer_rate = _share(sum(f.answered for f in peers), len(peers))
+    own_before = _share(sum(f.answered for f in baseline), len(baseline)) if len(baseline) >= MIN_DELIVERED else None
+    references = [r for r in (peer_rate, own_before) if r is not None]
+    if not references:
+        return None
+    reference = max(references)
+    p = binomial_tail(answered, len(own), reference)
+    if rate < RATE_RATIO * reference or rate - reference < RATE_GAP or p >= P_VALUE:
+        return None
+    return _Found(
+        RESPONSE_RATE,
+        f"{_pct(rate)}% of surveys answered, against {_pct(reference)}% expected",
+        {
+            "delivered": len(own),
+            "answered": answered,
+            "rate_pct": _pct(rate),
+            "peers_rate_pct": _pct(peer_rate),
+            "own_baseline_rate_pct": _pct(own_before),
+            "p_value": p,
+        },
+        _examples(f for f in own if f.answered),
+    )
+
+
+def _seconds_after(fact: SurveyFact) -> float | None:
+    return (fact.answered_at - fact.resolved_at).total_seconds() if fact.answered_at else None
+
+
+def fast_answers(subject, own, baseline, peers, everyone) -> _Found | None:
+    """Many answers within ``FAST_SECONDS`` of the resolution: before the caller could have read the e-mail."""
+    answered = [f for f in own if f.answered and f.answered_at is not None]
+    fast = [f for f in answered if (_seconds_after(f) or 0) <= FAST_SECONDS]
+    if len(fast) < FAST_MIN or len(fast) / len(answered) < FAST_SHARE:
+        return None
+    peer_answered = [f for f in peers if f.answered and f.answered_at is not None]
+    peer_fast = sum((_seconds_after(f) or 0) <= FAST_SECONDS for f in peer_answered)
+    return _Found(
+        FAST_ANSWERS,
+        f"{len(fast)} of {len(answered)} answers came within {FAST_SECONDS} s of the resolution",
+        {
+            "answers": len(answered),
+            "fast_answers": len(fast),
+            "fast_share_pct": _pct(len(fast) / len(answered)),
+            "peers_fast_share_pct": _pct(_share(peer_fast, len(peer_answered))),
+            "median_seconds_fast": round(median(_seconds_after(f) for f in fast), 1),
+            "threshold_seconds": FAST_SECONDS,
+        },
+        _examples(fast),
+    )
+
+
+def same_network(subject, own, baseline, peers, everyone) -> _Found | None:
+    """One address answers for several different callers of this subject, and hardly for anyone else's.
+
+    An office behind one proxy answers for every agent alike; an agent's own desk answers for theirs.
+    """
+    by_ip: dict[str, list[SurveyFact]] = defaultdict(list)
+    for fact in own:
+        if fact.answered and fact.client_ip:
+            by_ip[fact.client_ip].append(fact)
+    all_from: Counter = Counter(f.client_ip for f in everyone if f.answered and f.client_ip)
+    worst = None
+    for ip, answers in by_ip.items():
+        callers = {f.caller_id for f in answers}
+        own_share = len(answers) / all_from[ip]
+        if len(callers) >= IP_MIN_CALLERS and own_share >= IP_OWN_SHARE and (worst is None or len(answers) > worst[1]):
+            worst = (ip, len(answers), len(callers), own_share, answers)
+    if worst is None:
+        return None
+    ip, count, callers, own_share, answers = worst
+    return _Found(
+        SAME_NETWORK,
+        f"{count} answers from {callers} different callers came from one address, {ip}",
+        {
+            "client_ip": ip,
+            "answers_from_ip": count,
+            "different_callers": callers,
+            "share_of_ip_answers_about_subject_pct": _pct(own_share),
+        },
+        _examples(answers),
+    )
+
+
+def tens_jump(subject, own, baseline, peers, everyone) -> _Found | None:
+    """The share of 10s rose sharply against the subject's own past and its peers."""
+    scores = [f.score for f in own if f.answered]
+    if len(scores) < MIN_ANSWERS:
+        return None
+    tens = sum(s == 10 for s in scores)
+    before = [f.score for f in baseline if f.answered]
+    peer_scores = [f.score for f in peers if f.answered]
+    own_before = _share(sum(s == 10 for s in before), len(before)) if len(before) >= MIN_ANSWERS else None
+    peer_share = _share(sum(s == 10 for s in peer_scores), len(peer_scores))
+    references = [r for r in (own_before, peer_share) if r is not None]
+    if not references:
+        return None
+    reference = max(references)
+    share = tens / len(scores)
+    p = binomial_tail(tens, len(scores), reference)
+    if share - reference < TENS_GAP or p >= P_VALUE:
+        return None
+    return _Found(
+        TENS_JUMP,
+        f"{_pct(share)}% of answers are 10s, against {_pct(reference)}% expected",
+        {
+            "answers": len(scores),
+            "tens": tens,
+            "tens_share_pct": _pct(share),
+            "own_baseline_tens_share_pct": _pct(own_before),
+            "peers_tens_share_pct": _pct(peer_share),
+            "p_value": p,
+        },
+        _examples(f for f in own if f.score == 10),
+    )
+
+
+def score_disagreement(subject, own, baseline, peers, everyone) -> _Found | None:
+    """9–10 given for reopened tickets or half a day lost, far more often than peers' callers do."""
+    bad = [f for f in own if f.answered and f.bad_journey]
+    if len(bad) < MIN_BAD:
+        return None
+    high = [f for f in bad if f.score >= 9]
+    peer_bad = [f for f in peers if f.answered and f.bad_journey]
+    peer_high = _share(sum(f.score >= 9 for f in peer_bad), len(peer_bad))
+    share = len(high) / len(bad)
+    reference = peer_high or 0.0
+    p = binomial_tail(len(high), len(bad), reference)
+    if share < HIGH_SHARE or share - reference < HIGH_GAP or p >= P_VALUE:
+        return None
+    return _Found(
+        DISAGREEMENT,
+        f"{len(high)} of {len(bad)} reopened or costly tickets got a 9 or 10",
+        {
+            "bad_journeys_answered": len(bad),
+            "high_scores": len(high),
+            "high_share_pct": _pct(share),
+            "peers_high_share_pct": _pct(peer_high),
+            "reopened": sum(f.reopen_count > 0 for f in high),
+            "lost_half_day_or_more": sum((f.lost_minutes or 0) >= BAD_LOST_MINUTES for f in high),
+            "p_value": p,
+        },
+        _examples(high),
+    )
