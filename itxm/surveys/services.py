@@ -137,12 +137,30 @@ def _invite(ticket: Ticket, now: datetime, rules: dict, report: InvitationReport
 def open_invitation(token: str, now: datetime | None = None, *, must_be_open: bool = True) -> Invitation:
     """The invitation a link names; ``BadToken``, ``ExpiredToken``, ``UnknownInvitation`` or ``SurveyClosed``."""
     invitation_id, nonce = read_answer_token(token)
-    invitation = Invitation.objects.select_related("ticket", "employee").filter(pk=invitation_id, nonce=nonce).first()
-    if invitation is None:
-        raise UnknownInvitation(f"no invitation {invitation_id}")
+    try:
+        invitation = Invitation.objects.select_related("ticket", "employee").get(pk=invitation_id, nonce=nonce)
+    except Invitation.DoesNotExist:
+        raise UnknownInvitation(f"no invitation {invitation_id}") from None
     if must_be_open and not invitation.is_open(now):
         raise SurveyClosed(f"invitation {invitation_id} is closed")
     return invitation
+
+
+def _first_answer(invitation: Invitation, score: int, language, ip, user_agent: str, now) -> Response:
+    """Create the response; if a simultaneous click created it first, that one is the response."""
+    try:
+        with transaction.atomic():
+            return Response.objects.create(
+                invitation=invitation,
+                score=score,
+                language=_language(language, invitation),
+                answered_at=now,
+                updated_at=now,
+                client_ip=ip or None,
+                user_agent=(user_agent or "")[:300],
+            )
+    except IntegrityError:
+        return Response.objects.get(invitation_id=invitation.pk)
 
 
 def _check_score(score) -> int:
@@ -159,26 +177,17 @@ def record_score(
     score = _check_score(score)
     invitation = open_invitation(token, now)
     with transaction.atomic():
-        response, created = Response.objects.select_for_update().get_or_create(
-            invitation=invitation,
-            defaults={
-                "score": score,
-                "language": _language(language, invitation),
-                "answered_at": now,
-                "updated_at": now,
-                "client_ip": ip or None,
-                "user_agent": (user_agent or "")[:300],
-            },
-        )
-        if not created:
+        response = Response.objects.filter(invitation_id=invitation.pk).first()
+        if response is None:
+            response = _first_answer(invitation, score, language, ip, user_agent, now)
+        if response.score != score or response.updated_at != now:
             if response.score != score:
                 response.score_changes += 1
             response.score, response.updated_at = score, now
-            response.factors = _factors_for_score(response.factors, invitation.kind, score)
+            response.factors = _factors_for_score(response.factors, invitation.kind, score) if response.factors else []
             response.save(update_fields=["score", "updated_at", "score_changes", "factors"])
-        Invitation.objects.filter(pk=invitation.pk).exclude(status=InvitationStatus.ANSWERED).update(
-            status=InvitationStatus.ANSWERED
-        )
+        if invitation.status != InvitationStatus.ANSWERED:
+            Invitation.objects.filter(pk=invitation.pk).update(status=InvitationStatus.ANSWERED)
     return response
 
 
