@@ -228,6 +228,36 @@ def synthetic_data_set(devices: int, days: int, first_device_id: int) -> tuple[i
     return total, day_list
 
 
+def score_fleet(devices: int, days: int) -> None:
+    """Part 3: health scores of devices × days from synthetic daily rollups (the rows scoring reads)."""
+    import numpy as np
+
+    from itxm.devices import health
+
+    rng = np.random.default_rng(11)
+    rows = devices * days
+    columns = len(health.COMPONENTS)
+    frame = health.Frame(
+        device_ids=np.repeat(np.arange(devices, dtype=np.int64), days),
+        days=np.tile(np.arange(739_000, 739_000 + days, dtype=np.int64), devices),
+        values=rng.uniform(0, 1, (rows, columns)) * np.array([240, 90, 4, 100, 100, 60, 100, 400]),
+        counts=rng.integers(0, 3, (rows, columns)).astype(float),
+    )
+    frame.values[rng.random(frame.values.shape) < 0.05] = np.nan  # some metrics not reported some days
+    print(f"\n3. health scores of {devices:,} devices × {days} days ({rows:,} device-days, {columns} components)")
+    started = time.perf_counter()
+    scores = health.score(frame)
+    scoring = time.perf_counter() - started
+    started = time.perf_counter()
+    figures = health.component_figures(scores)
+    stored_form = time.perf_counter() - started
+    print(
+        f"   measured: scoring (normalise, compose, fleet percentiles per day, lost time) {scoring:.1f} s; "
+        f"per-row component figures for storage {stored_form:.1f} s ({len(figures):,} rows); "
+        "database reads and writes not included"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seconds", type=float, default=20, help="how long to send (part 1)")
@@ -239,6 +269,9 @@ def main() -> None:
     parser.add_argument("--devices", type=int, default=2000, help="devices in the part 2 data set")
     parser.add_argument("--days", type=int, default=7, help="days in the part 2 data set")
     parser.add_argument("--skip-http", action="store_true")
+    parser.add_argument("--score-devices", type=int, default=50_000, help="devices in part 3 (health scores)")
+    parser.add_argument("--score-days", type=int, default=30, help="days in part 3")
+    parser.add_argument("--score-only", action="store_true", help="run part 3 only")
     args = parser.parse_args()
 
     data_dir = Path(tempfile.mkdtemp(prefix="itxm-bench-telemetry-"))
@@ -246,6 +279,12 @@ def main() -> None:
     os.environ.pop("ITXM_TELEMETRY_DIR", None)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "itxm.settings")
     print(f"machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f} (client and server share them)")
+    if args.score_only:
+        import django
+
+        django.setup()
+        score_fleet(args.score_devices, args.score_days)
+        return
     try:
         batches = [make_batch(args.batch, offset=60 * i) for i in range(12)]
         bodies = [gzip.compress(json.dumps(b).encode()) for b in batches]
@@ -306,6 +345,7 @@ def main() -> None:
             f"≈ {rollup_seconds * scale:.0f} s, 30-day aggregate (what scoring reads) "
             f"≈ {period_seconds * scale:.0f} s; NOT measured at that size"
         )
+        score_fleet(args.score_devices, args.score_days)
     finally:
         shutil.rmtree(data_dir, ignore_errors=True)
 

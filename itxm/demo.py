@@ -29,6 +29,7 @@ STEPS = [
     "itxm.org.demo.build",
     "itxm.tickets.demo.build",
     "itxm.surveys.demo.build",
+    "itxm.devices.demo.build",
 ]
 
 # Demo data only: everyone who tries the demo signs in with it (docs/demo.md).

@@ -32,6 +32,9 @@ SCHEDULE = (
     Every(3600, "itxm.devices.tasks.rollup_yesterday"),
     Every(3600, "itxm.devices.tasks.compact_telemetry"),
     Every(86400, "itxm.devices.tasks.prune_telemetry"),
+    Every(3600, "itxm.devices.tasks.score_health"),
+    Every(3600, "itxm.devices.tasks.detect_anomalies"),
+    Every(900, "itxm.devices.tasks.evaluate_alerts"),
 )
 
 

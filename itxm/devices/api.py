@@ -1,17 +1,22 @@
 from datetime import date
+from typing import Literal
 
-from ninja import Query, Router, Schema, Status
+from ninja import Field, Query, Router, Schema, Status
 from ninja.errors import HttpError
 from ninja.pagination import LimitOffsetPagination, paginate
 
 from itxm.devices import queries, services
 from itxm.devices.auth import DEVICE_AUTH
 from itxm.devices.schemas import (
+    AlertOut,
+    AnomalyOut,
+    DeviceHealthOut,
     DeviceOut,
     EnrolIn,
     EnrolmentCodeIn,
     EnrolmentCodeOut,
     EnrolOut,
+    FleetHealthOut,
     MessageOut,
     MetricOut,
     NewEnrolmentCodeOut,
@@ -53,6 +58,46 @@ def get_device(request, device_id: int):
 @paginate(LimitOffsetPagination)
 def list_rollups(request, device_id: int, period: Query[PeriodFilters]):
     return queries.rollups(scope_for(request.auth), device_id, period.start, period.end)
+
+
+class HealthFilters(Schema):
+    days: int = Field(30, ge=1, le=366)
+
+
+class AnomalyFilters(Schema):
+    status: Literal["", "open", "closed"] = ""
+
+
+class AlertFilters(Schema):
+    status: Literal["", "open", "closed"] = ""
+    device_id: int | None = None
+
+
+@router.get(
+    "/{int:device_id}/health",
+    response=list[DeviceHealthOut],
+    summary="A device's daily health score, newest first, each component explained in words",
+)
+@paginate(LimitOffsetPagination)
+def list_device_health(request, device_id: int, period: Query[PeriodFilters]):
+    return queries.device_health(scope_for(request.auth), device_id, period.start, period.end)
+
+
+@router.get("/health", response=FleetHealthOut, summary="Fleet health: trend, per model, work time lost per week")
+def fleet_health(request, filters: Query[HealthFilters]):
+    return queries.fleet_health(scope_for(request.auth), filters.days)
+
+
+@router.get("/anomalies", response=list[AnomalyOut], summary="Anomalies with their evidence")
+@paginate(LimitOffsetPagination)
+def list_anomalies(request, filters: Query[AnomalyFilters]):
+    return queries.anomalies(scope_for(request.auth), filters.status)
+
+
+@router.get("/alerts", response=list[AlertOut], summary="Proactive alerts and their tickets")
+@paginate(LimitOffsetPagination)
+def list_alerts(request, filters: Query[AlertFilters]):
+    return queries.alerts(scope_for(request.auth), filters.status, filters.device_id)
 
 
 @router.get("/enrolment-codes", response=list[EnrolmentCodeOut], summary="Enrolment codes (admins)")

@@ -181,3 +181,132 @@ class DailyRollup(models.Model):
 
     def __str__(self):
         return f"{self.device_id} {self.day} {self.metric}"
+
+
+class InventoryChange(models.Model):
+    """A change to a device's software: an OS build, a driver or a firmware version (what anomalies are
+    lined up against). Written by whoever learns of it: an import, an agent, or the demo."""
+
+    class Kind(models.TextChoices):
+        OS_BUILD = "os_build", _("OS build")
+        DRIVER = "driver", _("Driver")
+        FIRMWARE = "firmware", _("Firmware")
+
+    device = models.ForeignKey(Device, verbose_name=_("device"), on_delete=models.CASCADE, related_name="changes")
+    changed_at = models.DateTimeField(_("changed"))
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    name = models.CharField(_("component"), max_length=200, blank=True, help_text=_("e.g. the driver's name"))
+    old_value = models.CharField(_("old version"), max_length=200, blank=True)
+    new_value = models.CharField(_("new version"), max_length=200)
+
+    scope_fields = {"group": False, "service": False}
+
+    class Meta:
+        ordering = ["-changed_at", "id"]
+        verbose_name = _("inventory change")
+        verbose_name_plural = _("inventory changes")
+        indexes = [models.Index(fields=["changed_at"])]
+
+    def __str__(self):
+        return f"{self.device_id} {self.kind} {self.name} {self.old_value} → {self.new_value}"
+
+
+class DeviceHealth(models.Model):
+    """A device's health on one UTC day (0–100, ``itxm.devices.health``), with its components' figures."""
+
+    device = models.ForeignKey(Device, verbose_name=_("device"), on_delete=models.CASCADE, related_name="health")
+    day = models.DateField(_("day"))
+    score = models.FloatField(_("health score"))
+    lost_minutes = models.FloatField(_("work time lost (minutes)"), default=0)
+    # {component key: {"value", "score", "better_share", "worse_share"}}: enough to explain the score.
+    components = models.JSONField(_("components"), default=dict)
+
+    scope_fields = {"group": False, "service": False}
+
+    class Meta:
+        ordering = ["-day", "device_id"]
+        verbose_name = _("device health")
+        verbose_name_plural = _("device health")
+        constraints = [models.UniqueConstraint(fields=["device", "day"], name="device_health_once")]
+        indexes = [models.Index(fields=["day"])]
+
+    def __str__(self):
+        return f"{self.device_id} {self.day} {self.score:.0f}"
+
+
+class AnomalyStatus(models.TextChoices):
+    OPEN = "open", _("Open")
+    CLOSED = "closed", _("Closed")
+
+
+class Anomaly(models.Model):
+    """Something in the telemetry that departs from its baseline, with the evidence for it."""
+
+    class Kind(models.TextChoices):
+        MODEL_CHANGE = "model_change", _("A model got worse after a change")
+        DEVICE_REGRESSION = "device_regression", _("A device got worse than its own history")
+
+    key = models.CharField(_("key"), max_length=300, help_text=_("The same problem found again has the same key."))
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    metric = models.CharField(_("metric"), max_length=40)
+    device_model = models.CharField(_("model"), max_length=200, blank=True)
+    device = models.ForeignKey(
+        Device, verbose_name=_("device"), null=True, blank=True, on_delete=models.CASCADE, related_name="anomalies"
+    )
+    summary = models.CharField(_("summary"), max_length=500)
+    evidence = models.JSONField(_("evidence"), default=dict)
+    status = models.CharField(_("status"), max_length=10, choices=AnomalyStatus.choices, default=AnomalyStatus.OPEN)
+    detected_on = models.DateField(_("detected on"))
+    opened_at = models.DateTimeField(_("opened"), default=timezone.now)
+    closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
+
+    scope_fields = {"group": False, "service": False}
+
+    class Meta:
+        ordering = ["-opened_at", "id"]
+        verbose_name = _("anomaly")
+        verbose_name_plural = _("anomalies")
+        constraints = [
+            models.UniqueConstraint(fields=["key"], condition=Q(status="open"), name="anomaly_one_open_per_key")
+        ]
+
+    def __str__(self):
+        return self.summary
+
+
+class ProactiveAlert(models.Model):
+    """A rule firing on a device (``itxm.devices.proactive``); at most one open per device and rule."""
+
+    device = models.ForeignKey(Device, verbose_name=_("device"), on_delete=models.CASCADE, related_name="alerts")
+    rule = models.CharField(_("rule"), max_length=40)
+    opened_at = models.DateTimeField(_("opened"), default=timezone.now)
+    closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
+    evidence = models.JSONField(_("evidence"), default=dict)
+    outbound_ticket = models.ForeignKey(
+        "tickets.OutboundTicket",
+        verbose_name=_("ticket in the ITSM tool"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    scope_fields = {"group": False, "service": False}
+
+    class Meta:
+        ordering = ["-opened_at", "id"]
+        verbose_name = _("proactive alert")
+        verbose_name_plural = _("proactive alerts")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["device", "rule"], condition=Q(closed_at__isnull=True), name="proactive_alert_one_open"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.device_id} {self.rule}"
+
+    @property
+    def correlation_id(self) -> str:
+        """Stable for the alert's life: a retried or repeated evaluation asks for the same ticket."""
+        return f"itxm-alert-{self.pk}"

@@ -112,3 +112,84 @@ class MetricOut(Schema):
 class MessageOut(Schema):
     message: str
     field: str | None = None
+
+
+class ComponentOut(Schema):
+    component: str
+    metric: str
+    value: float
+    score: float
+    rating: str
+    weight: float
+    ruins_the_whole: bool
+    text: str
+
+
+class DeviceHealthOut(Schema):
+    day: date
+    score: float
+    lost_minutes: float
+    components: list[ComponentOut]
+
+    @staticmethod
+    def resolve_components(obj):
+        from itxm.devices.health import explanations
+
+        return explanations(obj.components or {})
+
+
+class TrendPointOut(Schema):
+    day: date
+    score: float | None
+    devices: int
+
+
+class ModelHealthOut(Schema):
+    model: str
+    score: float | None
+    devices: int
+    lost_hours: float | None
+
+
+class LostTimeOut(Schema):
+    week: date
+    lost_hours: float | None
+
+
+class FleetHealthOut(Schema):
+    start: date | None
+    end: date | None
+    score: float | None
+    devices: int
+    trend: list[TrendPointOut]
+    models: list[ModelHealthOut]
+    lost_time: list[LostTimeOut]
+
+
+class AnomalyOut(Schema):
+    id: int
+    kind: str
+    metric: str
+    device_model: str
+    device_id: int | None
+    summary: str
+    evidence: dict
+    status: str
+    detected_on: date
+    opened_at: datetime
+    closed_at: datetime | None
+
+
+class AlertOut(Schema):
+    id: int
+    device_id: int
+    hostname: str = Field(..., alias="device.hostname")
+    rule: str
+    opened_at: datetime
+    closed_at: datetime | None
+    evidence: dict
+    ticket_number: str | None
+
+    @staticmethod
+    def resolve_ticket_number(obj):
+        return obj.outbound_ticket.remote_number if obj.outbound_ticket_id else None

@@ -1,16 +1,28 @@
-"""Operations on devices: enrolment, device tokens, telemetry ingestion, rollups and retention."""
+"""Operations on devices: enrolment, device tokens, telemetry ingestion, rollups, retention and health.
+
+Anomaly detection and proactive alerts have their own modules (``anomalies.py``, ``proactive.py``);
+``refresh_insights`` runs health, anomalies and alerts in order, as the worker and the demo do."""
 
 import json
 import zlib
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
-from django.db import IntegrityError, transaction
+import numpy as np
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from itxm import bulk
-from itxm.devices import telemetry
-from itxm.devices.models import DailyRollup, Device, DeviceToken, EnrolmentCode, Source, TelemetryBatch
+from itxm.devices import health, telemetry
+from itxm.devices.models import (
+    DailyRollup,
+    Device,
+    DeviceHealth,
+    DeviceToken,
+    EnrolmentCode,
+    Source,
+    TelemetryBatch,
+)
 from itxm.org.models import User, hash_token
 from itxm.org.scopes import Permission, Scope
 from itxm.validation import RowError
@@ -273,3 +285,77 @@ def metric_catalogue() -> list[dict]:
         {"name": name, "unit": m.unit, "minimum": m.minimum, "maximum": m.maximum, "kind": m.kind, "meaning": m.meaning}
         for name, m in telemetry.METRICS.items()
     ]
+
+
+HEALTH_FIELDS = ("device_id", "day", "score", "lost_minutes", "components")
+
+
+def latest_rollup_day() -> date | None:
+    return DailyRollup.objects.order_by("-day").values_list("day", flat=True).first()
+
+
+def rollup_rows(start: date, end: date, metrics: set[str], columns: tuple[str, ...]) -> list[tuple]:
+    """(device_id, day, metric, *columns) of the rollups in a period: a plain cursor, because the ORM's
+    per-row conversions cost seconds at a fleet's size (the day may come back as ISO text)."""
+    table = connection.ops.quote_name(DailyRollup._meta.db_table)
+    names = ", ".join(connection.ops.quote_name(c) for c in ("device_id", "day", "metric", *columns))
+    marks = ", ".join(["%s"] * len(metrics))
+    sql = f"SELECT {names} FROM {table} WHERE day >= %s AND day <= %s AND metric IN ({marks})"  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [start.isoformat(), end.isoformat(), *sorted(metrics)])
+        return cursor.fetchall()
+
+
+def rollup_frame(start: date, end: date) -> health.Frame:
+    metrics = {component.metric for component in health.COMPONENTS}
+    return health.frame_from_rows(rollup_rows(start, end, metrics, ("count", *health.ROLLUP_STATISTICS)))
+
+
+def score_health(start: date, end: date | None = None) -> int:
+    """Recompute DeviceHealth for the days from ``start`` to ``end`` (default: the same day) from the
+    daily rollups; running it again gives the same rows."""
+    end = end or start
+    return store_health(health.score(rollup_frame(start, end)), start, end)
+
+
+def store_health(scores: health.Scores, start: date, end: date) -> int:
+    keep = ~np.isnan(scores.score)
+    # Plain-row inserts skip the field's conversion: JSON is prepared here, as the ORM would.
+    as_json = DeviceHealth._meta.get_field("components").get_db_prep_value
+    figures = health.component_figures(scores)
+    rows = [
+        (device_id, date.fromordinal(day), score, lost, as_json(figure, connection))
+        for device_id, day, score, lost, figure, kept in zip(
+            scores.device_ids.tolist(),
+            scores.days.tolist(),
+            scores.score.tolist(),
+            scores.lost_minutes.tolist(),
+            figures,
+            keep.tolist(),
+            strict=True,
+        )
+        if kept
+    ]
+    with transaction.atomic():
+        DeviceHealth.objects.filter(day__gte=start, day__lte=end).delete()
+        bulk.insert_rows(DeviceHealth, HEALTH_FIELDS, rows)
+    return len(rows)
+
+
+def score_latest_days(days: int = 2) -> int:
+    """The last ``days`` days with rollups (a late rollup changes yesterday too)."""
+    latest = latest_rollup_day()
+    return score_health(latest - timedelta(days=days - 1), latest) if latest else 0
+
+
+def refresh_insights(as_of: date | None = None, score_days: int = 2) -> dict[str, int]:
+    """Health of the last days, then anomalies, then proactive alerts (which read both)."""
+    from itxm.devices import anomalies, proactive
+
+    as_of = as_of or latest_rollup_day()
+    if as_of is None:
+        return {"health days": 0, "anomalies": 0, "alerts": 0}
+    scored = score_health(as_of - timedelta(days=score_days - 1), as_of)
+    found = anomalies.detect(as_of)
+    alerts = proactive.evaluate(as_of)
+    return {"device health days": scored, "open anomalies": found, "open proactive alerts": alerts}

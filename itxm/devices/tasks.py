@@ -29,3 +29,27 @@ def compact_telemetry() -> int:
 def prune_telemetry() -> list[str]:
     """Remove raw telemetry past ITXM_TELEMETRY_RETENTION_DAYS; returns the days removed."""
     return [day.isoformat() for day in services.prune_telemetry()]
+
+
+@task()
+def score_health() -> int:
+    """Health of the last two days with rollups (yesterday may have been recomputed); returns rows."""
+    return services.score_latest_days(2)
+
+
+@task()
+def detect_anomalies() -> int:
+    """Anomalies as of the latest day with rollups; returns the open ones."""
+    from itxm.devices import anomalies
+
+    latest = services.latest_rollup_day()
+    return anomalies.detect(latest) if latest else 0
+
+
+@task()
+def evaluate_alerts() -> int:
+    """Proactive alerts as of the latest day with rollups, and their tickets; returns the open alerts."""
+    from itxm.devices import proactive
+
+    latest = services.latest_rollup_day()
+    return proactive.evaluate(latest) if latest else 0
