@@ -128,3 +128,29 @@ class ImportReport:
             "rejected": len(self.rejected_lines),
             "errors": [{"line": e.line, "field": e.field, "reason": e.reason} for e in self.errors],
         }
+
+
+def upsert(model, rows: dict, existing: dict, report: ImportReport, **on_create) -> None:
+    """Create the rows whose key is not in ``existing`` and update the fields that changed in the others.
+
+    ``rows`` maps each key to its field values; ``existing`` maps keys to stored objects; ``on_create`` are
+    extra values for new objects only. Counts go to ``report``.
+    """
+    to_create, to_update, changed_fields = [], [], set()
+    for key, values in rows.items():
+        current = existing.get(key)
+        if current is None:
+            to_create.append(model(**on_create, **values))
+            continue
+        changes = {name: value for name, value in values.items() if getattr(current, name) != value}
+        if changes:
+            for name, value in changes.items():
+                setattr(current, name, value)
+            to_update.append(current)
+            changed_fields |= set(changes)
+        else:
+            report.unchanged += 1
+    model.objects.bulk_create(to_create, batch_size=500)
+    if to_update:
+        model.objects.bulk_update(to_update, sorted(changed_fields), batch_size=500)
+    report.created, report.updated = len(to_create), len(to_update)

@@ -1,9 +1,7 @@
 import io
 import os
-import socket
 import subprocess
 import sys
-import time
 import urllib.request
 from datetime import timedelta
 from pathlib import Path
@@ -18,14 +16,9 @@ from django.utils import timezone
 
 from itxm.org.models import ApiToken, Role, User
 from itxm.web.tasks import clear_expired_sessions
+from tests.servers import free_port, wait_for
 
 ITXM = str(Path(sys.executable).with_name("itxm"))
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.mark.django_db
@@ -112,14 +105,3 @@ def test_serve_migrates_and_answers_with_a_production_server(tmp_path):
         output = server.communicate(timeout=30)[0].decode()
     assert f"on http://127.0.0.1:{port}/" in output
     assert "gunicorn" in output.lower()
-
-
-def wait_for(url: str, seconds: float) -> bytes:
-    deadline = time.monotonic() + seconds
-    while True:
-        try:
-            return urllib.request.urlopen(url, timeout=2).read()
-        except OSError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.2)

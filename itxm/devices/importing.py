@@ -15,7 +15,7 @@ from django.db import transaction
 from itxm import tabular, validation
 from itxm.devices.models import Device, Source
 from itxm.org.models import Employee
-from itxm.validation import ImportReport, RowError
+from itxm.validation import ImportReport, RowError, upsert
 
 
 def positive_int(value) -> int | None:
@@ -153,23 +153,9 @@ def _existing(parsed: dict) -> dict[tuple[str, str], Device]:
 
 
 def _upsert(parsed: dict, report: ImportReport) -> None:
-    existing = _existing(parsed)
-    to_create, to_update, changed_fields = [], [], set()
-    for key, (_line, values) in parsed.items():
-        known = {name: value for name, value in values.items() if value not in (None, "")}
-        current = existing.get(key)
-        if current is None:
-            to_create.append(Device(source=Source.IMPORT, **known))
-            continue
-        changes = {name: value for name, value in known.items() if getattr(current, name) != value}
-        if changes:
-            for name, value in changes.items():
-                setattr(current, name, value)
-            to_update.append(current)
-            changed_fields |= set(changes)
-        else:
-            report.unchanged += 1
-    Device.objects.bulk_create(to_create, batch_size=500)
-    if to_update:
-        Device.objects.bulk_update(to_update, sorted(changed_fields), batch_size=500)
-    report.created, report.updated = len(to_create), len(to_update)
+    # Empty cells leave what is stored alone: the agent may know more than the spreadsheet.
+    known = {
+        key: {name: value for name, value in values.items() if value not in (None, "")}
+        for key, (_line, values) in parsed.items()
+    }
+    upsert(Device, known, _existing(parsed), report, source=Source.IMPORT)

@@ -26,7 +26,7 @@ from itxm.org.models import (
     Service,
     Supplier,
 )
-from itxm.validation import ImportReport, RowError
+from itxm.validation import ImportReport, RowError, upsert
 
 LANGUAGES = {
     "en": Language.ENGLISH,
@@ -269,21 +269,4 @@ def _create_missing(ref: Reference, names: set[str], parsed) -> dict[str, int]:
 
 def _upsert(spec: Spec, parsed: dict[str, tuple[int, dict]], report: ImportReport) -> None:
     existing = spec.model.objects.in_bulk(list(parsed), field_name=spec.key)
-    to_create, to_update, changed_fields = [], [], set()
-    for key, (_line, values) in parsed.items():
-        current = existing.get(key)
-        if current is None:
-            to_create.append(spec.model(**values))
-            continue
-        changes = {name: value for name, value in values.items() if getattr(current, name) != value}
-        if changes:
-            for name, value in changes.items():
-                setattr(current, name, value)
-            to_update.append(current)
-            changed_fields |= set(changes)
-        else:
-            report.unchanged += 1
-    spec.model.objects.bulk_create(to_create, batch_size=500)
-    if to_update:
-        spec.model.objects.bulk_update(to_update, sorted(changed_fields), batch_size=500)
-    report.created, report.updated = len(to_create), len(to_update)
+    upsert(spec.model, {key: values for key, (_line, values) in parsed.items()}, existing, report)

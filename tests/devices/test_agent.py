@@ -3,11 +3,9 @@ of `itxm-agent` against `itxm serve`."""
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -20,14 +18,9 @@ from itxm.devices.agent_buffer import Buffer
 from itxm.devices.agent_collect import parse_systemd_analyze
 from itxm.devices.models import TelemetryBatch
 from itxm.org.scopes import EVERYTHING
+from tests.servers import free_port, wait_for
 
 BIN = Path(sys.executable).parent
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def test_the_buffer_drops_the_oldest_and_remembers_how_many(tmp_path):
@@ -95,17 +88,6 @@ def test_offline_agent_buffers_drops_the_oldest_then_resends_each_sample_once(li
     batch = TelemetryBatch.objects.get(device_id=device_id)
     assert (batch.batch_id, batch.samples) == (batch_id, 10)
     assert telemetry.stored_sample_count() == 10
-
-
-def wait_for(url: str, seconds: float) -> bytes:
-    deadline = time.monotonic() + seconds
-    while True:
-        try:
-            return urllib.request.urlopen(url, timeout=2).read()
-        except OSError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.2)
 
 
 @pytest.mark.slow

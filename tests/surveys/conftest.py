@@ -5,7 +5,6 @@ import email.policy
 import json
 import logging
 import re
-import socket
 from datetime import timedelta
 
 import pytest
@@ -15,6 +14,7 @@ from django.utils import timezone
 from itxm.org.scopes import EVERYTHING
 from itxm.surveys.services import InvitationReport
 from itxm.tickets.services import ingest_payload
+from tests.servers import free_port
 
 BASE_URL = "http://survey.test"
 logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd logs every SMTP command
@@ -36,12 +36,6 @@ class Inbox:
     @property
     def messages(self) -> list[email.message.EmailMessage]:
         return [email.message_from_bytes(e.content, policy=email.policy.default) for e in self.envelopes]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="session")
