@@ -80,3 +80,13 @@ def update_rows(model: type[Model], fields: Sequence[str], rows: Iterable[tuple]
         quote(model._meta.pk.column),
     )
     return _execute_in_batches(sql, prepared)
+
+
+def refresh_statistics(*models: type[Model]) -> None:
+    """After a large load, PostgreSQL's planner still thinks the tables are small until autovacuum runs,
+    and picks plans that take minutes instead of milliseconds; analysing them now takes a moment."""
+    if connection.vendor != "postgresql":
+        return
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE " + ", ".join(quote(model._meta.db_table) for model in models))

@@ -23,7 +23,7 @@ from django.db.models import Model
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
-from itxm.bulk import insert_rows
+from itxm.bulk import insert_rows, refresh_statistics
 
 STEPS = [
     "itxm.org.demo.build",
@@ -203,6 +203,7 @@ class DemoContext:
         while batch := list(islice(iterator, INSERT_BATCH)):
             total += insert_rows(model, fields, batch)
             self.progress(len(batch))
+        refresh_statistics(model)  # later steps query what was just written
         return total
 
 

@@ -12,10 +12,10 @@ from datetime import datetime
 from itertools import islice
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Model
 
-from itxm.bulk import insert_rows, update_rows
+from itxm.bulk import insert_rows, refresh_statistics, update_rows
 from itxm.org.models import Agent, Category, Employee, Group, Service
 from itxm.tickets.journeys import journey_facts
 from itxm.tickets.models import EventKind, Ticket, TicketEvent, TicketState
@@ -137,20 +137,12 @@ def ingest_tickets(
             progress(len(chunk))
     report.errors.sort(key=lambda error: error.line)
     if report.created + report.updated >= ANALYZE_AFTER:
-        _refresh_planner_statistics()
+        refresh_statistics(Ticket, TicketEvent)
     if report.resolved_ticket_ids:
         from itxm.surveys.services import invite_for_resolutions  # surveys build on tickets, not the reverse
 
         report.invitations = invite_for_resolutions(report.resolved_ticket_ids)
     return report
-
-
-def _refresh_planner_statistics() -> None:
-    """After a large load, PostgreSQL's planner still thinks the tables are small until autovacuum
-    runs, and picks plans that take minutes instead of milliseconds; analysing now takes a moment."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("ANALYZE tickets_ticket, tickets_ticketevent")
 
 
 def _unique(records: Iterable[tuple[int, TicketRecord]], report: TicketIngestReport):
