@@ -138,6 +138,10 @@ def database_settings(url: str) -> dict:
     return {
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": DATA_DIR / "itxm.sqlite3",
+        # Keep each server thread's connection: opening one and running the pragmas costs more than most
+        # requests do.
+        "CONN_MAX_AGE": env_int("ITXM_DB_CONN_MAX_AGE", 600),
+        "CONN_HEALTH_CHECKS": True,
         # A file, not the in-memory default: a live server thread and the test then share it through WAL
         # and the busy timeout instead of failing with "database table is locked".
         "TEST": {"NAME": env("ITXM_TEST_DATABASE_NAME") or str(DATA_DIR / "test-itxm.sqlite3")},
