@@ -30,6 +30,7 @@ STEPS = [
     "itxm.tickets.demo.build",
     "itxm.surveys.demo.build",
     "itxm.devices.demo.build",
+    "itxm.analytics.demo.build",
 ]
 
 # Demo data only: everyone who tries the demo signs in with it (docs/demo.md).

@@ -91,6 +91,7 @@ INSTALLED_APPS = [
     "itxm.tickets",
     "itxm.surveys",
     "itxm.devices",
+    "itxm.analytics",
     "itxm.web",
     "itxm.api",
 ]
@@ -227,3 +228,9 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env("ITXM_LOG_LEVEL", "INFO")},
 }
+
+# Analytics (docs/analytics.md): below this many answers a score is shown but never judged; the
+# defaults a watermelon or a priority is measured against when no XLA says otherwise.
+ANALYTICS_MIN_ANSWERS = env_int("ITXM_MIN_ANSWERS", 30)
+ANALYTICS_HAPPINESS_TARGET = env_int("ITXM_HAPPINESS_TARGET", 50)
+ANALYTICS_SLA_TARGET = env_int("ITXM_SLA_TARGET", 90)

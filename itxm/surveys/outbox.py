@@ -31,6 +31,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from itxm.surveys import config
+from itxm.surveys.signals import invitations_changed
 from itxm.surveys.models import Invitation, InvitationStatus, OutboxMessage, OutboxStatus
 
 log = logging.getLogger(__name__)
@@ -156,6 +157,7 @@ def _mark_sent(message: OutboxMessage, now: datetime) -> None:
                 status=InvitationStatus.SENT, sent_at=now
             )
             Invitation.objects.filter(pk=message.invitation_id, sent_at__isnull=True).update(sent_at=now)
+            invitations_changed.send(sender=Invitation, invitation_ids=[message.invitation_id])
 
 
 def _permanent(exc: Exception) -> bool:

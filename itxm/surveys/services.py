@@ -15,6 +15,7 @@ from itxm.org.models import Employee, Language
 from itxm.org.scopes import EVERYTHING, Permission, Scope
 from itxm.surveys import campaigns, config, fatigue, gaming, outbox, queries
 from itxm.surveys.emails import compose_invitation, ticket_label
+from itxm.surveys.signals import invitations_changed
 from itxm.surveys.models import (
     CampaignRun,
     Factor,
@@ -188,6 +189,7 @@ def record_score(
             response.save(update_fields=["score", "updated_at", "score_changes", "factors"])
         if invitation.status != InvitationStatus.ANSWERED:
             Invitation.objects.filter(pk=invitation.pk).update(status=InvitationStatus.ANSWERED)
+        invitations_changed.send(sender=Invitation, invitation_ids=[invitation.pk])
     return response
 
 
@@ -214,6 +216,7 @@ def complete(
     response.language = _language(language, invitation)
     response.completed_at = response.updated_at = now
     response.save(update_fields=["lost_minutes", "factors", "comment", "language", "completed_at", "updated_at"])
+    invitations_changed.send(sender=Invitation, invitation_ids=[invitation.pk])
     return response
 
 

@@ -20,6 +20,7 @@ from itxm.org.models import Agent, Category, Employee, Group, Service
 from itxm.tickets.journeys import journey_facts
 from itxm.tickets.models import EventKind, Ticket, TicketEvent, TicketState
 from itxm.tickets.records import TicketRecord
+from itxm.tickets.signals import tickets_changed
 from itxm.validation import ImportReport, RowError
 
 BATCH = 2000
@@ -199,8 +200,11 @@ def _ingest_chunk(source: str, chunk: list, references: References, report: Tick
                 report.resolved_ticket_ids.append(ticket_id)
         elif ticket_id not in event_plans:
             report.unchanged += 1
-    _create(source, new, references, report)
+    created_ids = _create(source, new, references, report)
     _update(changed, event_plans, report)
+    touched = [*created_ids, *(row[-1] for row in changed), *event_plans]
+    if touched:
+        tickets_changed.send(sender=Ticket, ticket_ids=touched)
 
 
 def _newly_resolved(values: tuple, stored_values: tuple | None) -> bool:
@@ -272,9 +276,9 @@ def _event_rows(record: TicketRecord, references: References) -> list[tuple]:
     ]
 
 
-def _create(source: str, new: list, references: References, report: TicketIngestReport) -> None:
+def _create(source: str, new: list, references: References, report: TicketIngestReport) -> list[int]:
     if not new:
-        return
+        return []
     insert_rows(Ticket, STORED_FIELDS, ((source, r.source_id, *v) for r, v in new))
     ids = dict(
         Ticket.objects.filter(source=source, source_id__in=[r.source_id for r, _ in new]).values_list("source_id", "id")
@@ -287,6 +291,7 @@ def _create(source: str, new: list, references: References, report: TicketIngest
             report.resolved_ticket_ids.append(ticket_id)
     insert_rows(TicketEvent, EVENT_FIELDS, events)
     report.created += len(new)
+    return list(ids.values())
 
 
 def _update(changed: list[tuple], event_plans: dict[int, list[tuple]], report: TicketIngestReport) -> None:

@@ -14,6 +14,7 @@ from django.utils import timezone
 from itxm.bulk import insert_rows
 from itxm.org.scopes import Scope
 from itxm.tickets import sla
+from itxm.tickets.signals import tickets_changed
 from itxm.tickets.models import EventKind, SlaDefinition, Ticket, TicketEvent, TicketSla
 
 CHUNK = 2000
@@ -61,6 +62,7 @@ def evaluate_slas(ticket_ids: Iterable[int] | None = None, now: datetime | None 
         with transaction.atomic():
             TicketSla.objects.filter(ticket_id__in=chunk).delete()
             written += insert_rows(TicketSla, VERDICT_FIELDS, _verdicts(chunk, definitions, now))
+            tickets_changed.send(sender=TicketSla, ticket_ids=chunk)
     return written
 
 

@@ -1,0 +1,390 @@
+"""Facts and rollups, computed from tickets, SLA verdicts, invitations and answers.
+
+``rebuild()`` computes everything; ``catch_up()`` recomputes only the tickets and invitations queued in
+``PendingFact`` (by the signals of ingestion and surveys) and the rollups of the days they touch. Every
+dashboard read calls ``catch_up()`` first, so what people see is never behind what was stored.
+Days are UTC days.
+"""
+
+from collections.abc import Iterable, Iterator
+from datetime import date, datetime
+from itertools import islice
+
+from django.db import connection, transaction
+from django.db.models import Q
+
+from itxm.analytics.models import FactorRollup, PendingFact, Rollup, SurveyFact, SurveyFactor, TicketFact
+from itxm.bulk import insert_rows, refresh_statistics
+from itxm.surveys.models import Invitation
+from itxm.tickets.models import EventKind, SlaTarget, Ticket, TicketEvent, TicketSla, TicketState
+
+CHUNK = 5000
+PATH_LENGTH = 500
+PATH_SEPARATOR = " > "
+
+# A dimension and the fact column that holds its member (None: one member, the whole organisation).
+DIMENSIONS: dict[str, str | None] = {
+    "all": None,
+    "service": "service_id",
+    "category": "category_id",
+    "group": "group_id",
+    "supplier": "supplier_id",
+    "agent": "agent_id",
+    "department": "department_id",
+    "location": "location_id",
+    "country": "country",
+    "channel": "channel",
+    "priority": "priority",
+    "kind": "kind",
+}
+TEXT_MEMBERS = frozenset({"country", "channel", "kind"})
+DONE = frozenset({TicketState.RESOLVED, TicketState.CLOSED})
+
+TICKET_FACT_FIELDS = (
+    "ticket_id", "opened_day", "resolved_day", "kind", "channel", "priority", "service_id", "category_id",
+    "group_id", "supplier_id", "agent_id", "department_id", "location_id", "country", "resolution_seconds",
+    "reassignments", "reopens", "ping_pongs", "waiting_seconds", "first_contact_resolution", "sla_met",
+    "itxm_sla_met", "group_path", "state_path",
+)  # fmt: skip
+TICKET_SOURCE = (
+    "id", "opened_at", "resolved_at", "state", "kind", "channel", "priority", "service_id", "category_id",
+    "group_id", "group__supplier_id", "assignee_id", "caller__department_id", "caller__location_id",
+    "caller__country", "caller__location__country", "reassignment_count", "reopen_count", "ping_pongs",
+    "waiting_seconds", "first_contact_resolution", "source_made_sla",
+)  # fmt: skip
+SURVEY_FACT_FIELDS = (
+    "invitation_id", "ticket_id", "kind", "sent_day", "answered_day", "channel", "priority", "service_id",
+    "category_id", "group_id", "supplier_id", "agent_id", "department_id", "location_id", "country", "score",
+    "lost_minutes", "lost_cost", "factors",
+)  # fmt: skip
+SURVEY_SOURCE = (
+    "id", "ticket_id", "kind", "sent_at", "created_at", "ticket__channel", "ticket__priority",
+    "ticket__service_id", "ticket__category_id", "ticket__group_id", "ticket__group__supplier_id",
+    "ticket__assignee_id", "employee__department_id", "employee__location_id", "employee__country",
+    "employee__location__country", "employee__cost_per_hour", "response__score", "response__lost_minutes",
+    "response__factors", "response__answered_at",
+)  # fmt: skip
+
+
+# --- ticket facts ---------------------------------------------------------------------------------
+
+
+def _itxm_verdicts(ticket_filter: Q) -> dict[int, bool | None]:
+    """ITXM's resolution verdict per ticket: breached if any resolution SLA was, met if all were."""
+    verdicts: dict[int, bool | None] = {}
+    rows = TicketSla.objects.filter(ticket_filter, definition__target=SlaTarget.RESOLUTION).values_list(
+        "ticket_id", "met", "breached"
+    )
+    for ticket_id, met, breached in rows:
+        before = verdicts.get(ticket_id, True)
+        if breached or before is False:
+            verdicts[ticket_id] = False
+        elif met is None or before is None:
+            verdicts[ticket_id] = None
+        else:
+            verdicts[ticket_id] = True
+    return verdicts
+
+
+def _paths(event_filter: Q) -> dict[int, tuple[str, str]]:
+    """The groups and states each ticket went through, in order, repeats folded."""
+    groups: dict[int, list[str]] = {}
+    states: dict[int, list[str]] = {}
+    rows = (
+        TicketEvent.objects.filter(event_filter)
+        .order_by("ticket_id", "seq")
+        .values_list("ticket_id", "kind", "to_value")
+    )
+    for ticket_id, kind, value in rows:
+        if not value:
+            continue
+        path = (groups if kind == EventKind.ASSIGNMENT else states).setdefault(ticket_id, [])
+        if not path or path[-1] != value:
+            path.append(value)
+    return {
+        ticket_id: (_joined(groups.get(ticket_id, [])), _joined(states.get(ticket_id, [])))
+        for ticket_id in groups.keys() | states.keys()
+    }
+
+
+def _joined(path: list[str]) -> str:
+    text = PATH_SEPARATOR.join(path)
+    return text if len(text) <= PATH_LENGTH else text[: PATH_LENGTH - 1] + "…"
+
+
+def _day(moment: datetime | None) -> date | None:
+    return None if moment is None else moment.date()
+
+
+def _ticket_fact_rows(ticket_filter: Q, event_filter: Q, sla_filter: Q) -> list[tuple]:
+    verdicts = _itxm_verdicts(sla_filter)
+    paths = _paths(event_filter)
+    rows = []
+    for values in Ticket.objects.filter(ticket_filter).values_list(*TICKET_SOURCE):
+        (ticket_id, opened, resolved, state, kind, channel, priority, service, category, group, supplier, agent,
+         department, location, country, location_country, reassignments, reopens, ping_pongs, waiting, fcr,
+         source_sla) = values  # fmt: skip
+        done = state in DONE and resolved is not None
+        itxm_sla = verdicts.get(ticket_id)
+        group_path, state_path = paths.get(ticket_id, ("", ""))
+        rows.append((
+            ticket_id, _day(opened), _day(resolved) if done else None, kind, channel, priority, service, category,
+            group, supplier, agent, department, location, (country or location_country or "")[:2],
+            max(0, int((resolved - opened).total_seconds())) if done else None,
+            reassignments, reopens, ping_pongs, waiting, fcr,
+            source_sla if source_sla is not None else itxm_sla, itxm_sla, group_path, state_path,
+        ))  # fmt: skip
+    return rows
+
+
+def _ticket_days(ticket_ids: list[int]) -> set[date]:
+    days: set[date] = set()
+    for opened, resolved in TicketFact.objects.filter(ticket_id__in=ticket_ids).values_list(
+        "opened_day", "resolved_day"
+    ):
+        days.update(day for day in (opened, resolved) if day)
+    return days
+
+
+def refresh_tickets(ticket_ids: Iterable[int]) -> set[date]:
+    """Recompute the facts of these tickets and of their invitations; returns the days they touch."""
+    ids = sorted(set(ticket_ids))
+    days: set[date] = set()
+    for begin in range(0, len(ids), CHUNK):
+        chunk = ids[begin : begin + CHUNK]
+        days |= _ticket_days(chunk)
+        TicketFact.objects.filter(ticket_id__in=chunk).delete()
+        rows = _ticket_fact_rows(Q(id__in=chunk), Q(ticket_id__in=chunk), Q(ticket_id__in=chunk))
+        insert_rows(TicketFact, TICKET_FACT_FIELDS, rows)
+        days |= {day for row in rows for day in (row[1], row[2]) if day}
+        invitations = Invitation.objects.filter(ticket_id__in=chunk).values_list("id", flat=True)
+        days |= refresh_invitations(list(invitations))
+    return days
+
+
+# --- survey facts ---------------------------------------------------------------------------------
+
+
+def _survey_fact_rows(invitation_filter: Q) -> tuple[list[tuple], list[tuple]]:
+    facts, factors = [], []
+    reached = Q(sent_at__isnull=False) | Q(response__isnull=False)
+    for values in Invitation.objects.filter(invitation_filter).filter(reached).values_list(*SURVEY_SOURCE):
+        (invitation_id, ticket_id, kind, sent, created, channel, priority, service, category, group, supplier,
+         agent, department, location, country, location_country, cost_per_hour, score, lost_minutes, keys,
+         answered) = values  # fmt: skip
+        answered_day = _day(answered) if score is not None else None
+        lost_cost = None
+        if lost_minutes is not None and cost_per_hour is not None:
+            lost_cost = round(lost_minutes / 60 * float(cost_per_hour), 2)
+        keys = [key for key in (keys or []) if isinstance(key, str) and key] if answered_day else []
+        facts.append((
+            invitation_id, ticket_id, kind, _day(sent or created), answered_day, channel or "", priority, service,
+            category, group, supplier, agent, department, location, (country or location_country or "")[:2],
+            score if answered_day else None, lost_minutes if answered_day else None, lost_cost,
+            f",{','.join(keys)}," if keys else "",
+        ))  # fmt: skip
+        factors.extend((invitation_id, key[:50]) for key in keys)
+    return facts, factors
+
+
+def _survey_days(invitation_ids: list[int]) -> set[date]:
+    days: set[date] = set()
+    for sent, answered in SurveyFact.objects.filter(invitation_id__in=invitation_ids).values_list(
+        "sent_day", "answered_day"
+    ):
+        days.update(day for day in (sent, answered) if day)
+    return days
+
+
+def refresh_invitations(invitation_ids: Iterable[int]) -> set[date]:
+    ids = sorted(set(invitation_ids))
+    days: set[date] = set()
+    for begin in range(0, len(ids), CHUNK):
+        chunk = ids[begin : begin + CHUNK]
+        days |= _survey_days(chunk)
+        SurveyFact.objects.filter(invitation_id__in=chunk).delete()
+        SurveyFactor.objects.filter(invitation_id__in=chunk).delete()
+        facts, factors = _survey_fact_rows(Q(id__in=chunk))
+        insert_rows(SurveyFact, SURVEY_FACT_FIELDS, facts)
+        insert_rows(SurveyFactor, ("invitation_id", "factor"), factors)
+        days |= {day for row in facts for day in (row[3], row[4]) if day}
+    return days
+
+
+# --- rollups --------------------------------------------------------------------------------------
+
+# Each rollup row sums four kinds of events; a branch names the table, the day column, and its measures.
+BRANCHES = (
+    ("analytics_ticketfact", "opened_day", {"opened": "1"}),
+    (
+        "analytics_ticketfact",
+        "resolved_day",
+        {
+            "resolved": "1",
+            "sla_known": "CASE WHEN sla_met IS NULL THEN 0 ELSE 1 END",
+            "sla_met": "CASE WHEN sla_met THEN 1 ELSE 0 END",
+            "itxm_sla_known": "CASE WHEN itxm_sla_met IS NULL THEN 0 ELSE 1 END",
+            "itxm_sla_met": "CASE WHEN itxm_sla_met THEN 1 ELSE 0 END",
+            "reassigned": "CASE WHEN reassignments > 0 THEN 1 ELSE 0 END",
+            "reassignments": "reassignments",
+            "reopened": "CASE WHEN reopens > 0 THEN 1 ELSE 0 END",
+            "ping_ponged": "CASE WHEN ping_pongs > 0 THEN 1 ELSE 0 END",
+            "first_contact": "CASE WHEN first_contact_resolution THEN 1 ELSE 0 END",
+            "resolution_seconds": "COALESCE(resolution_seconds, 0)",
+            "waiting_seconds": "waiting_seconds",
+        },
+    ),
+    ("analytics_surveyfact", "sent_day", {"invited": "1"}),
+    (
+        "analytics_surveyfact",
+        "answered_day",
+        {
+            "answered": "1",
+            "score_sum": "score",
+            "promoters": "CASE WHEN score >= 9 THEN 1 ELSE 0 END",
+            "detractors": "CASE WHEN score <= 6 THEN 1 ELSE 0 END",
+            "lost_known": "CASE WHEN lost_minutes IS NULL THEN 0 ELSE 1 END",
+            "lost_minutes": "COALESCE(lost_minutes, 0)",
+            "lost_cost": "COALESCE(lost_cost, 0.0)",
+        },
+    ),
+)
+MEASURES = tuple(name for _, _, measures in BRANCHES for name in measures)
+
+
+def _member(dimension: str, prefix: str = "") -> tuple[str, str]:
+    """The SQL of a dimension's member and the condition that it is known."""
+    column = DIMENSIONS[dimension]
+    if column is None:
+        return "CAST('' AS TEXT)", "1 = 1"
+    if dimension in TEXT_MEMBERS:
+        return f"{prefix}{column}", f"{prefix}{column} <> ''"
+    return f"CAST({prefix}{column} AS TEXT)", f"{prefix}{column} IS NOT NULL"
+
+
+def _day_filter(column: str, days: list[str] | None) -> tuple[str, list]:
+    if days is None:
+        return f"{column} IS NOT NULL", []
+    return f"{column} IN ({', '.join(['%s'] * len(days))})", list(days)
+
+
+def _rollup_sql(dimension: str, days: list[str] | None) -> tuple[str, list]:
+    member, known = _member(dimension)
+    selects, params = [], []
+    for table, day_column, measures in BRANCHES:
+        where, day_params = _day_filter(day_column, days)
+        values = ", ".join(f"{measures.get(name, '0')} AS {name}" for name in MEASURES)
+        selects.append(
+            f"SELECT {day_column} AS day, {member} AS member, group_id, service_id, {values} "  # noqa: S608
+            f"FROM {table} WHERE {where} AND {known}"
+        )
+        params += day_params
+    sums = ", ".join(f"SUM({name})" for name in MEASURES)
+    sql = (
+        f"INSERT INTO analytics_rollup (day, dimension, member, group_id, service_id, {', '.join(MEASURES)}) "  # noqa: S608
+        f"SELECT day, %s, member, group_id, service_id, {sums} FROM ({' UNION ALL '.join(selects)}) AS events "
+        "GROUP BY day, member, group_id, service_id"
+    )
+    return sql, [dimension, *params]
+
+
+def _factor_sql(dimension: str, days: list[str] | None) -> tuple[str, list]:
+    member, known = _member(dimension, "f.")
+    where, params = _day_filter("f.answered_day", days)
+    sql = (
+        "INSERT INTO analytics_factorrollup (day, dimension, member, group_id, service_id, factor, answers) "  # noqa: S608
+        f"SELECT f.answered_day, %s, {member}, f.group_id, f.service_id, x.factor, COUNT(*) "
+        "FROM analytics_surveyfactor x JOIN analytics_surveyfact f ON f.invitation_id = x.invitation_id "
+        f"WHERE {where} AND {known} GROUP BY f.answered_day, {member}, f.group_id, f.service_id, x.factor"
+    )
+    return sql, [dimension, *params]
+
+
+def refresh_rollups(days: Iterable[date] | None = None) -> None:
+    """Recompute the rollups of these days (``None``: all of them)."""
+    if days is None:
+        day_lists: list[list[str] | None] = [None]
+        Rollup.objects.all().delete()
+        FactorRollup.objects.all().delete()
+    else:
+        ordered = sorted(set(days))
+        if not ordered:
+            return
+        day_lists = [
+            [connection.ops.adapt_datefield_value(day) for day in ordered[i : i + 400]]
+            for i in range(0, len(ordered), 400)
+        ]
+        for chunk in day_lists:
+            Rollup.objects.filter(day__in=chunk).delete()
+            FactorRollup.objects.filter(day__in=chunk).delete()
+    with connection.cursor() as cursor:
+        for chunk in day_lists:
+            for dimension in DIMENSIONS:
+                cursor.execute(*_rollup_sql(dimension, chunk))
+                cursor.execute(*_factor_sql(dimension, chunk))
+
+
+# --- whole rebuild and catching up ----------------------------------------------------------------
+
+
+def _id_ranges(model, field: str = "id") -> Iterator[tuple[int, int]]:
+    ids = model.objects.order_by(field).values_list(field, flat=True).iterator(chunk_size=CHUNK)
+    while chunk := list(islice(ids, CHUNK)):
+        yield chunk[0], chunk[-1]
+
+
+def rebuild(progress=None) -> dict[str, int]:
+    """Compute every fact and rollup from scratch (after a bulk load, or to repair)."""
+    with transaction.atomic():
+        PendingFact.objects.all().delete()
+        TicketFact.objects.all().delete()
+        SurveyFact.objects.all().delete()
+        SurveyFactor.objects.all().delete()
+        for low, high in list(_id_ranges(Ticket)):
+            rows = _ticket_fact_rows(
+                Q(id__gte=low, id__lte=high), Q(ticket_id__gte=low, ticket_id__lte=high),
+                Q(ticket_id__gte=low, ticket_id__lte=high),
+            )  # fmt: skip
+            insert_rows(TicketFact, TICKET_FACT_FIELDS, rows)
+            if progress:
+                progress(len(rows))
+        for low, high in list(_id_ranges(Invitation)):
+            facts, factors = _survey_fact_rows(Q(id__gte=low, id__lte=high))
+            insert_rows(SurveyFact, SURVEY_FACT_FIELDS, facts)
+            insert_rows(SurveyFactor, ("invitation_id", "factor"), factors)
+            if progress:
+                progress(len(facts))
+        refresh_statistics(TicketFact, SurveyFact, SurveyFactor)
+        refresh_rollups(None)
+        refresh_statistics(Rollup, FactorRollup)
+    return {
+        "ticket facts": TicketFact.objects.count(),
+        "survey facts": SurveyFact.objects.count(),
+        "rollup rows": Rollup.objects.count(),
+    }
+
+
+def _lock() -> None:
+    """One catch-up at a time (SQLite's write transactions already queue)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [0x17A4])
+
+
+def catch_up() -> int:
+    """Bring the facts and rollups up to date with what was queued; returns how many objects it redid."""
+    if not PendingFact.objects.exists():
+        return 0
+    with transaction.atomic():
+        _lock()
+        pending = list(PendingFact.objects.values_list("id", "kind", "object_id"))
+        if not pending:
+            return 0
+        tickets = [object_id for _, kind, object_id in pending if kind == PendingFact.TICKET]
+        invitations = [object_id for _, kind, object_id in pending if kind == PendingFact.INVITATION]
+        days = refresh_tickets(tickets) | refresh_invitations(invitations)
+        refresh_rollups(days)
+        done = [row[0] for row in pending]
+        for begin in range(0, len(done), CHUNK):
+            PendingFact.objects.filter(id__in=done[begin : begin + CHUNK]).delete()
+    return len(pending)

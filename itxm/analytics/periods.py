@@ -1,0 +1,67 @@
+"""Periods: a start day and an end day (excluded); months and quarters for XLAs."""
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+
+@dataclass(frozen=True)
+class Period:
+    start: date
+    end: date  # excluded
+
+    def __post_init__(self):
+        if self.end <= self.start:
+            raise ValueError("a period ends after it starts")
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days
+
+    def previous(self) -> "Period":
+        """The period of the same length just before this one."""
+        return Period(self.start - timedelta(days=self.days), self.start)
+
+    @property
+    def label(self) -> str:
+        return f"{self.start.isoformat()}/{self.end.isoformat()}"
+
+
+def month_of(day: date) -> Period:
+    start = day.replace(day=1)
+    end = date(start.year + (start.month == 12), start.month % 12 + 1, 1)
+    return Period(start, end)
+
+
+def quarter_of(day: date) -> Period:
+    first_month = 3 * ((day.month - 1) // 3) + 1
+    start = date(day.year, first_month, 1)
+    end = date(start.year + (first_month == 10), (first_month + 2) % 12 + 1, 1)
+    return Period(start, end)
+
+
+def calendar_period(kind: str, day: date) -> Period:
+    return quarter_of(day) if kind == "quarter" else month_of(day)
+
+
+def last_periods(kind: str, today: date, count: int) -> list[Period]:
+    """The ``count`` calendar periods up to the one holding ``today``, oldest first."""
+    periods = [calendar_period(kind, today)]
+    while len(periods) < count:
+        periods.append(calendar_period(kind, periods[-1].start - timedelta(days=1)))
+    return periods[::-1]
+
+
+def buckets(period: Period, size: str) -> list[Period]:
+    """The weeks (Monday to Sunday) or months that cover a period, clipped to it."""
+    found = []
+    start = period.start
+    while start < period.end:
+        if size == "month":
+            end = month_of(start).end
+        elif size == "day":
+            end = start + timedelta(days=1)
+        else:
+            end = start + timedelta(days=7 - start.weekday())
+        found.append(Period(start, min(end, period.end)))
+        start = found[-1].end
+    return found

@@ -1,0 +1,121 @@
+"""Reads of the facts and rollups, each inside a ``Scope`` (the only scoping code is ``Scope.apply``)."""
+
+from collections import defaultdict
+from collections.abc import Mapping
+from datetime import date
+
+from django.db.models import Count, F, Q, QuerySet, Sum
+
+from itxm.analytics.facts import DIMENSIONS, MEASURES, TEXT_MEMBERS
+from itxm.analytics.models import FactorRollup, Rollup, SurveyFact, TicketFact
+from itxm.org.scopes import Scope
+
+# Filters a rollup can answer: the group and service are part of every rollup row.
+ROLLUP_FILTERS = {"group": "group_id", "service": "service_id"}
+SUMS = {name: Sum(name) for name in MEASURES}
+
+
+def _rollups(model, scope: Scope, dimension: str, start: date, end: date, filters: Mapping[str, int]) -> QuerySet:
+    qs = model.objects.filter(dimension=dimension, day__gte=start, day__lt=end)
+    for name, value in filters.items():
+        qs = qs.filter(**{ROLLUP_FILTERS[name]: value})
+    return scope.apply(qs)
+
+
+def sums_by_member(
+    scope: Scope, dimension: str, start: date, end: date, filters: Mapping[str, int] = {}, member: str | None = None
+) -> dict[str, dict]:
+    qs = _rollups(Rollup, scope, dimension, start, end, filters)
+    if member is not None:
+        qs = qs.filter(member=member)
+    return {row.pop("member"): row for row in qs.values("member").annotate(**SUMS).order_by()}
+
+
+def sums_by_day(
+    scope: Scope, dimension: str, member: str, start: date, end: date, filters: Mapping[str, int] = {}
+) -> list[tuple[date, dict]]:
+    qs = _rollups(Rollup, scope, dimension, start, end, filters).filter(member=member)
+    rows = qs.values("day").annotate(**SUMS).order_by("day")
+    return [(row.pop("day"), row) for row in rows]
+
+
+def factor_counts(
+    scope: Scope, dimension: str, start: date, end: date, filters: Mapping[str, int] = {}, member: str | None = None
+) -> dict[str, dict[str, int]]:
+    qs = _rollups(FactorRollup, scope, dimension, start, end, filters)
+    if member is not None:
+        qs = qs.filter(member=member)
+    found: dict[str, dict[str, int]] = defaultdict(dict)
+    for row in qs.values("member", "factor").annotate(total=Sum("answers")).order_by():
+        found[row["member"]][row["factor"]] = row["total"]
+    return found
+
+
+def _fact_filter(dimension: str, member: str | None, filters: Mapping[str, int]) -> Q:
+    condition = Q()
+    column = DIMENSIONS[dimension]
+    if column is not None:
+        condition &= ~Q(**{column: ""}) if dimension in TEXT_MEMBERS else Q(**{f"{column}__isnull": False})
+        if member is not None:
+            condition &= Q(**{column: member})
+    for name, value in filters.items():
+        condition &= Q(**{DIMENSIONS[name]: value})
+    return condition
+
+
+def resolution_seconds(
+    scope: Scope, dimension: str, start: date, end: date, filters: Mapping[str, int] = {}, member: str | None = None
+) -> dict[str, list[int]]:
+    """Resolution times of the tickets resolved in the period, per member (for percentiles)."""
+    column = DIMENSIONS[dimension]
+    qs = scope.apply(
+        TicketFact.objects.filter(
+            _fact_filter(dimension, member, filters), resolved_day__gte=start, resolved_day__lt=end
+        )
+    )
+    values: dict[str, list[int]] = defaultdict(list)
+    if column is None:
+        values[""] = list(qs.values_list("resolution_seconds", flat=True))
+        return values
+    for key, seconds in qs.values_list(column, "resolution_seconds").iterator(chunk_size=20000):
+        values[str(key)].append(seconds)
+    return values
+
+
+def answer_grid(
+    scope: Scope, rows: str, columns: str, start: date, end: date, filters: Mapping[str, int] = {}
+) -> list[dict]:
+    """Answers counted by two dimensions at once (a hotspot grid), straight from the facts."""
+    row_column, column_column = DIMENSIONS[rows], DIMENSIONS[columns]
+    qs = scope.apply(
+        SurveyFact.objects.filter(_fact_filter(rows, None, filters), answered_day__gte=start, answered_day__lt=end)
+    ).filter(_fact_filter(columns, None, {}))
+    return list(
+        qs.values(row=F(row_column), column=F(column_column))
+        .annotate(
+            answers=Count("invitation_id"),
+            promoters=Count("invitation_id", filter=Q(score__gte=9)),
+            detractors=Count("invitation_id", filter=Q(score__lte=6)),
+            lost_minutes=Sum("lost_minutes"),
+            lost_cost=Sum("lost_cost"),
+        )
+        .order_by()
+    )
+
+
+def answers(scope: Scope, start: date, end: date, dimension: str = "all", member: str | None = None,
+            filters: Mapping[str, int] = {}) -> QuerySet:  # fmt: skip
+    """The answered survey facts of a period, for statistics that need one row per answer."""
+    return scope.apply(
+        SurveyFact.objects.filter(
+            _fact_filter(dimension, member, filters), answered_day__gte=start, answered_day__lt=end
+        )
+    )
+
+
+def tickets(scope: Scope, start: date, end: date, dimension: str = "all", member: str | None = None,
+            filters: Mapping[str, int] = {}, by: str = "resolved_day") -> QuerySet:  # fmt: skip
+    """The ticket facts of a period (by resolution day, or ``by="opened_day"``)."""
+    return scope.apply(
+        TicketFact.objects.filter(_fact_filter(dimension, member, filters), **{f"{by}__gte": start, f"{by}__lt": end})
+    )

@@ -1,0 +1,368 @@
+"""Analytics for pages and the API: metrics, trends, watermelons, priorities, hotspots.
+
+Every function takes the reader's ``Scope`` and returns plain data. Each first catches the facts up with
+what was stored since (``facts.catch_up``), so a dashboard never lags behind ingestion.
+"""
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+
+from django.conf import settings
+from django.db.models import Sum
+
+from itxm.analytics import facts, queries
+from itxm.analytics import metrics as maths
+from itxm.analytics.periods import Period, buckets
+from itxm.org.models import Agent, Category, Department, Group, Location, Service, Supplier
+from itxm.org.scopes import Scope
+from itxm.surveys.models import Factor, SurveyKind
+from itxm.tickets.models import Channel
+
+DIMENSIONS = tuple(facts.DIMENSIONS)
+LABELLED_MODELS = {
+    "service": Service,
+    "category": Category,
+    "group": Group,
+    "supplier": Supplier,
+    "agent": Agent,
+    "department": Department,
+    "location": Location,
+}
+REFERENCES = ("target", "baseline", "previous")
+
+
+class AnalyticsError(ValueError):
+    """A question analytics cannot answer as asked (unknown dimension, bad period, ...)."""
+
+
+def check_dimension(dimension: str) -> str:
+    if dimension not in facts.DIMENSIONS:
+        raise AnalyticsError(f"unknown dimension {dimension!r}; one of {', '.join(DIMENSIONS)}")
+    return dimension
+
+
+def check_filters(filters: Mapping[str, int | None]) -> dict[str, int]:
+    return {name: value for name, value in filters.items() if value is not None}
+
+
+def min_answers() -> int:
+    return settings.ANALYTICS_MIN_ANSWERS
+
+
+@dataclass
+class MemberMetrics:
+    member: str
+    label: str
+    code: str
+    metrics: dict
+    factors: dict[str, list[dict]] = field(default_factory=dict)
+    resolution_hours: dict[str, float | None] = field(default_factory=dict)
+
+
+def labels(dimension: str, members) -> dict[str, tuple[str, str]]:
+    """(name, code) of each member, for people to read."""
+    members = [m for m in members if m != ""]
+    if dimension in LABELLED_MODELS:
+        model = LABELLED_MODELS[dimension]
+        ids = [int(m) for m in members if m.isdigit()]
+        return {str(pk): (name, code) for pk, name, code in model.objects.filter(pk__in=ids).values_list(
+            "pk", "name", "external_id")}  # fmt: skip
+    if dimension == "channel":
+        return {m: (str(Channel(m).label) if m in Channel.values else m, m) for m in members}
+    if dimension == "kind":
+        return {m: (str(SurveyKind(m).label) if m in SurveyKind.values else m, m) for m in members}
+    if dimension == "priority":
+        return {m: (f"P{m}", m) for m in members}
+    return {m: (m, m) for m in members}
+
+
+def factor_polarities() -> dict[str, tuple[str, str, str]]:
+    """key → (polarity, English label, Turkish label)."""
+    return {
+        key: (polarity, label_en, label_tr or label_en)
+        for key, polarity, label_en, label_tr in Factor.objects.values_list("key", "polarity", "label_en", "label_tr")
+    }
+
+
+def _factor_shares(counts: Mapping[str, int], answers: int, polarities) -> dict[str, list[dict]]:
+    shares: dict[str, list[dict]] = {"positive": [], "negative": []}
+    for key, count in sorted(counts.items(), key=lambda item: -item[1]):
+        polarity, label_en, label_tr = polarities.get(key, ("negative", key, key))
+        shares["positive" if polarity == "positive" else "negative"].append(
+            {"factor": key, "label_en": label_en, "label_tr": label_tr, "answers": count,
+             "share": maths.share(count, answers)}
+        )  # fmt: skip
+    return shares
+
+
+def metrics(
+    scope: Scope,
+    dimension: str,
+    period: Period,
+    filters: Mapping[str, int | None] = {},
+    member: str | None = None,
+    with_percentiles: bool = True,
+) -> list[MemberMetrics]:
+    """Every metric per member of a dimension (one member, the whole scope, for ``all``)."""
+    check_dimension(dimension)
+    filters = check_filters(filters)
+    facts.catch_up()
+    sums = queries.sums_by_member(scope, dimension, period.start, period.end, filters, member)
+    factor_counts = queries.factor_counts(scope, dimension, period.start, period.end, filters, member)
+    seconds = (
+        queries.resolution_seconds(scope, dimension, period.start, period.end, filters, member)
+        if with_percentiles
+        else {}
+    )
+    names = labels(dimension, sums)
+    polarities = factor_polarities()
+    found = []
+    for key, row in sums.items():
+        derived = maths.derive(row, min_answers())
+        name, code = names.get(key, (key or "", key or ""))
+        hours = [s / 3600 for s in seconds.get(key, [])]
+        found.append(
+            MemberMetrics(
+                member=key,
+                label=name,
+                code=code,
+                metrics=derived,
+                factors=_factor_shares(factor_counts.get(key, {}), derived["responses"], polarities),
+                resolution_hours=maths.percentiles(hours, (50, 90)) if with_percentiles else {},
+            )
+        )
+    found.sort(key=lambda item: (-item.metrics["resolved"] - item.metrics["responses"], item.label))
+    return found
+
+
+def overview(scope: Scope, period: Period, filters: Mapping[str, int | None] = {}) -> MemberMetrics | None:
+    found = metrics(scope, "all", period, filters)
+    return found[0] if found else None
+
+
+def trend(
+    scope: Scope, dimension: str, member: str, period: Period, size: str = "week",
+    filters: Mapping[str, int | None] = {},
+) -> list[dict]:  # fmt: skip
+    """The metrics of one member per week (or day, or month) of the period."""
+    check_dimension(dimension)
+    facts.catch_up()
+    by_day = queries.sums_by_day(scope, dimension, member if dimension != "all" else "", period.start, period.end,
+                                 check_filters(filters))  # fmt: skip
+    points = []
+    for bucket in buckets(period, size):
+        total: dict[str, float] = {}
+        for day, row in by_day:
+            if bucket.start <= day < bucket.end:
+                for name, value in row.items():
+                    total[name] = total.get(name, 0) + (value or 0)
+        points.append({"start": bucket.start, "end": bucket.end, "metrics": maths.derive(total, min_answers())})
+    return points
+
+
+# --- watermelons ----------------------------------------------------------------------------------
+
+
+@dataclass
+class Watermelon:
+    member: str
+    label: str
+    code: str
+    sla_compliance: float | None
+    itxm_sla_compliance: float | None
+    happiness: float | None
+    happiness_interval: maths.Interval | None
+    responses: int
+    lost_hours: float
+    lost_cost: float
+    negative_factors: list[dict]
+
+
+def watermelons(
+    scope: Scope,
+    dimension: str,
+    period: Period,
+    sla_target: float | None = None,
+    happiness_target: float | None = None,
+    filters: Mapping[str, int | None] = {},
+) -> dict:
+    """SLA met but experience below target (ranked by the cost of the time lost), and the reverse: SLA
+    breached while people are happy, a sign that the SLA measures the wrong thing. Members with too few
+    answers are left out: they get no verdict."""
+    sla_target = settings.ANALYTICS_SLA_TARGET if sla_target is None else sla_target
+    happiness_target = settings.ANALYTICS_HAPPINESS_TARGET if happiness_target is None else happiness_target
+    green_outside, green_inside = [], []
+    for item in metrics(scope, dimension, period, filters, with_percentiles=False):
+        m = item.metrics
+        if not m["enough_answers"] or m["sla_compliance"] is None:
+            continue
+        melon = Watermelon(
+            member=item.member, label=item.label, code=item.code, sla_compliance=m["sla_compliance"],
+            itxm_sla_compliance=m["itxm_sla_compliance"], happiness=m["happiness"],
+            happiness_interval=m["happiness_interval"], responses=m["responses"], lost_hours=m["lost_hours"],
+            lost_cost=m["lost_cost"], negative_factors=item.factors.get("negative", [])[:3],
+        )  # fmt: skip
+        sla_met = m["sla_compliance"] >= sla_target
+        if sla_met and m["happiness"] < happiness_target:
+            green_outside.append(melon)
+        elif not sla_met and m["happiness"] >= happiness_target:
+            green_inside.append(melon)
+    green_outside.sort(key=lambda melon: (-melon.lost_cost, -melon.lost_hours))
+    green_inside.sort(key=lambda melon: (melon.sla_compliance, -melon.happiness))
+    return {
+        "sla_target": sla_target,
+        "happiness_target": happiness_target,
+        "watermelons": green_outside,
+        "reverse": green_inside,
+    }
+
+
+# --- priorities -----------------------------------------------------------------------------------
+
+
+def _reference(
+    reference: str, item: MemberMetrics, target: float, baseline: float | None, before: dict[str, MemberMetrics]
+) -> float | None:
+    if reference == "target":
+        return target
+    if reference == "baseline":
+        return baseline
+    previous = before.get(item.member)
+    return previous.metrics["happiness"] if previous else None
+
+
+def priorities(
+    scope: Scope,
+    dimension: str,
+    period: Period,
+    reference: str = "target",
+    happiness_target: float | None = None,
+    rank_by: str = "impact",
+    filters: Mapping[str, int | None] = {},
+    limit: int = 20,
+) -> dict:
+    """ "Fix these first": impact = answers × (happiness − reference) / 100, i.e. how many answers' worth
+    of happiness the member costs; the reference is the target, the organisation's baseline (the whole
+    scope in the period) or the member's own previous period. Also ranked by lost hours, cost or volume."""
+    if reference not in REFERENCES:
+        raise AnalyticsError(f"reference is one of {', '.join(REFERENCES)}")
+    if rank_by not in ("impact", "lost_hours", "lost_cost", "volume"):
+        raise AnalyticsError("rank_by is one of impact, lost_hours, lost_cost, volume")
+    target = settings.ANALYTICS_HAPPINESS_TARGET if happiness_target is None else happiness_target
+    current = metrics(scope, dimension, period, filters, with_percentiles=False)
+    before = {
+        item.member: item for item in metrics(scope, dimension, period.previous(), filters, with_percentiles=False)
+    }
+    whole = overview(scope, period, filters)
+    baseline = whole.metrics["happiness"] if whole else None
+    rows = []
+    for item in current:
+        m = item.metrics
+        ref = _reference(reference, item, target, baseline, before)
+        impact = None
+        if m["happiness"] is not None and ref is not None:
+            impact = round(m["responses"] * (m["happiness"] - ref) / 100, 1)
+        previous = before.get(item.member)
+        rows.append({
+            "member": item.member, "label": item.label, "code": item.code, "impact": impact, "reference": ref,
+            "happiness": m["happiness"], "happiness_interval": m["happiness_interval"],
+            "enough_answers": m["enough_answers"], "responses": m["responses"], "volume": m["opened"],
+            "resolved": m["resolved"], "lost_hours": m["lost_hours"], "lost_cost": m["lost_cost"],
+            "top_negative_factors": item.factors.get("negative", [])[:3],
+            "change": _change(m, previous.metrics if previous else None),
+        })  # fmt: skip
+    keys = {
+        "impact": lambda row: (row["impact"] is None, row["impact"] or 0),
+        "lost_hours": lambda row: -row["lost_hours"],
+        "lost_cost": lambda row: -row["lost_cost"],
+        "volume": lambda row: -row["volume"],
+    }
+    rows.sort(key=keys[rank_by])
+    return {"reference": reference, "baseline": baseline, "target": target, "rank_by": rank_by, "rows": rows[:limit]}
+
+
+def _change(now: dict, before: dict | None) -> dict:
+    def delta(name):
+        if before is None or now[name] is None or before[name] is None:
+            return None
+        return round(now[name] - before[name], 1)
+
+    return {name: delta(name) for name in ("happiness", "lost_hours", "lost_cost", "opened", "responses")}
+
+
+def hotspots(scope: Scope, rows: str, columns: str, period: Period, filters: Mapping[str, int | None] = {}) -> dict:
+    """A grid of two dimensions (e.g. service × country), each cell with its happiness and impact
+    against the whole scope's happiness in the period."""
+    check_dimension(rows)
+    check_dimension(columns)
+    if "all" in (rows, columns):
+        raise AnalyticsError("a hotspot grid needs two real dimensions")
+    facts.catch_up()
+    cells = queries.answer_grid(scope, rows, columns, period.start, period.end, check_filters(filters))
+    answers = sum(cell["answers"] for cell in cells)
+    baseline = maths.happiness_from_counts(
+        sum(c["promoters"] for c in cells), sum(c["detractors"] for c in cells), answers
+    )
+    row_names = labels(rows, {str(c["row"]) for c in cells})
+    column_names = labels(columns, {str(c["column"]) for c in cells})
+    grid = []
+    for cell in cells:
+        happiness = maths.happiness_from_counts(cell["promoters"], cell["detractors"], cell["answers"])
+        grid.append({
+            "row": str(cell["row"]), "column": str(cell["column"]),
+            "row_label": row_names.get(str(cell["row"]), (str(cell["row"]),))[0],
+            "column_label": column_names.get(str(cell["column"]), (str(cell["column"]),))[0],
+            "answers": cell["answers"], "happiness": happiness, "enough_answers": cell["answers"] >= min_answers(),
+            "impact": round(cell["answers"] * (happiness - baseline) / 100, 1) if baseline is not None else None,
+            "lost_hours": round((cell["lost_minutes"] or 0) / 60, 1), "lost_cost": round(cell["lost_cost"] or 0, 2),
+        })  # fmt: skip
+    grid.sort(key=lambda cell: cell["impact"] if cell["impact"] is not None else 0)
+    return {"rows": rows, "columns": columns, "baseline": baseline, "cells": grid}
+
+
+def lost_time_concentration(scope: Scope, period: Period, filters: Mapping[str, int | None] = {}) -> dict:
+    """How concentrated lost time is: the share of answered tickets that makes 80 % of it."""
+    facts.catch_up()
+    qs = queries.answers(scope, period.start, period.end, filters=check_filters(filters)).filter(
+        lost_minutes__isnull=False
+    )
+    minutes = list(qs.values_list("lost_minutes", flat=True))
+    return {
+        "answers": len(minutes),
+        "lost_hours": round(sum(minutes) / 60, 1),
+        "share_for_80_percent": maths.concentration(minutes, 0.8),
+    }
+
+
+def productivity_gained(
+    scope: Scope, since: date, until: date, baseline_days: int = 90, filters: Mapping[str, int | None] = {}
+) -> dict:
+    """Work time given back since ``since``: per week, (lost minutes per answer in the ``baseline_days``
+    before − this week's) × this week's answers, summed up in work days of 8 hours."""
+    facts.catch_up()
+    filters = check_filters(filters)
+    base = Period(date.fromordinal(since.toordinal() - baseline_days), since)
+    base_rows = queries.answers(scope, base.start, base.end, filters=filters).filter(lost_minutes__isnull=False)
+    base_total = base_rows.aggregate(total=Sum("lost_minutes"))["total"] or 0
+    base_count = base_rows.count()
+    if base_count == 0:
+        return {"since": since, "baseline_minutes_per_answer": None, "weeks": [], "gained_work_days": None}
+    per_answer = base_total / base_count
+    weeks, cumulative = [], 0.0
+    for week in buckets(Period(since, until), "week"):
+        rows = queries.answers(scope, week.start, week.end, filters=filters).filter(lost_minutes__isnull=False)
+        values = rows.aggregate(total=Sum("lost_minutes"))["total"] or 0
+        count = rows.count()
+        gained = per_answer * count - values
+        cumulative += gained
+        weeks.append({
+            "start": week.start, "answers": count, "lost_minutes_per_answer": maths.ratio(values, count),
+            "gained_work_days": maths.work_days(gained), "cumulative_work_days": maths.work_days(cumulative),
+        })  # fmt: skip
+    return {
+        "since": since,
+        "baseline_minutes_per_answer": round(per_answer, 1),
+        "weeks": weeks,
+        "gained_work_days": maths.work_days(cumulative),
+    }
