@@ -14,8 +14,10 @@ from django.db.models import Sum
 from itxm.analytics import facts, queries
 from itxm.analytics import metrics as maths
 from itxm.analytics.periods import Period, buckets
+from itxm.devices import services as devices
 from itxm.org.models import Agent, Category, Department, Group, Location, Service, Supplier
 from itxm.org.scopes import Scope
+from itxm.surveys import services as surveys
 from itxm.surveys.models import Factor, SurveyKind
 from itxm.tickets.models import Channel
 
@@ -35,10 +37,14 @@ REFERENCES = ("target", "baseline", "previous")
 class AnalyticsError(ValueError):
     """A question analytics cannot answer as asked (unknown dimension, bad period, ...)."""
 
+    def __init__(self, message: str, field: str = ""):
+        super().__init__(message)
+        self.field = field
+
 
 def check_dimension(dimension: str) -> str:
     if dimension not in facts.DIMENSIONS:
-        raise AnalyticsError(f"unknown dimension {dimension!r}; one of {', '.join(DIMENSIONS)}")
+        raise AnalyticsError(f"unknown dimension {dimension!r}; one of {', '.join(DIMENSIONS)}", "dimension")
     return dimension
 
 
@@ -116,12 +122,15 @@ def metrics(
         else {}
     )
     names = labels(dimension, sums)
+    health = device_health(scope, dimension, period, member) if dimension in devices.PEOPLE_DIMENSIONS else {}
     polarities = factor_polarities()
     found = []
     for key, row in sums.items():
         derived = maths.derive(row, min_answers())
         name, code = names.get(key, (key or "", key or ""))
         hours = [s / 3600 for s in seconds.get(key, [])]
+        if key in health:
+            derived["device_health"] = round(health[key][0], 1) if health[key][0] is not None else None
         found.append(
             MemberMetrics(
                 member=key,
@@ -246,9 +255,9 @@ def priorities(
     of happiness the member costs; the reference is the target, the organisation's baseline (the whole
     scope in the period) or the member's own previous period. Also ranked by lost hours, cost or volume."""
     if reference not in REFERENCES:
-        raise AnalyticsError(f"reference is one of {', '.join(REFERENCES)}")
+        raise AnalyticsError(f"reference is one of {', '.join(REFERENCES)}", "reference")
     if rank_by not in ("impact", "lost_hours", "lost_cost", "volume"):
-        raise AnalyticsError("rank_by is one of impact, lost_hours, lost_cost, volume")
+        raise AnalyticsError("rank_by is one of impact, lost_hours, lost_cost, volume", "rank_by")
     target = settings.ANALYTICS_HAPPINESS_TARGET if happiness_target is None else happiness_target
     current = metrics(scope, dimension, period, filters, with_percentiles=False)
     before = {
@@ -366,3 +375,12 @@ def productivity_gained(
         "weeks": weeks,
         "gained_work_days": maths.work_days(cumulative),
     }
+
+
+def device_health(scope: Scope, dimension: str, period: Period, member: str | None = None) -> dict:
+    """{member: (mean health 0-100, devices)} for people dimensions (all, department, location, country)."""
+    return devices.health_by_people(scope, dimension, period.start, period.end, member)
+
+
+def gaming_warnings(scope: Scope, start, end) -> list:
+    return surveys.gaming_warnings(scope, start, end, by="agent") + surveys.gaming_warnings(scope, start, end, "group")

@@ -5,6 +5,8 @@ from django.http import Http404
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
+from itxm.analytics.services import AnalyticsError
+from itxm.analytics.xla import InvalidXla
 from itxm.tabular import UnreadableFile
 from itxm.tickets.services import IngestError
 
@@ -53,3 +55,8 @@ def install(api: NinjaAPI) -> None:
     @api.exception_handler(UnreadableFile)
     def unreadable(request, exc):
         return api.create_response(request, error_body(str(exc), "file"), status=400)
+
+    @api.exception_handler(AnalyticsError)
+    @api.exception_handler(InvalidXla)
+    def unanswerable(request, exc):
+        return api.create_response(request, error_body(str(exc), exc.field or None), status=400)

@@ -6,7 +6,7 @@ person, shown only to roles that may see people.
 
 from datetime import date, timedelta
 
-from django.db.models import Avg, BooleanField, Count, QuerySet, Sum, Value
+from django.db.models import Avg, BooleanField, Count, F, QuerySet, Sum, Value
 from django.db.models.functions import TruncWeek
 
 from itxm.devices.models import Anomaly, DailyRollup, Device, DeviceHealth, EnrolmentCode, ProactiveAlert
@@ -106,3 +106,32 @@ def alerts(scope: Scope, status: str = "", device_id: int | None = None) -> Quer
     if device_id is not None:
         qs = qs.filter(device_id=device_id)
     return qs
+
+
+# The dimensions of people that a device reaches through its primary user.
+PEOPLE_LOOKUPS = {
+    "all": None,
+    "department": "device__primary_user__department_id",
+    "location": "device__primary_user__location_id",
+    "country": "device__primary_user__country",
+}
+
+
+def health_by_people(scope: Scope, dimension: str, start: date, end: date, member: str | None = None) -> dict:
+    """Mean device health score per member of a people dimension over [start, end): {member: (mean, devices)}.
+    Other dimensions (services, groups) do not reach devices: an empty answer."""
+    if dimension not in PEOPLE_LOOKUPS:
+        return {}
+    qs = scope.apply(DeviceHealth.objects.filter(day__gte=start, day__lt=end))
+    lookup = PEOPLE_LOOKUPS[dimension]
+    if lookup is None:
+        row = qs.aggregate(mean=Avg("score"), devices=Count("device_id", distinct=True))
+        return {"": (row["mean"], row["devices"])} if row["devices"] else {}
+    if member is not None:
+        qs = qs.filter(**{lookup: member})
+    rows = (
+        qs.exclude(**{f"{lookup}__isnull": True})
+        .values(key=F(lookup))
+        .annotate(mean=Avg("score"), devices=Count("device_id", distinct=True))
+    )
+    return {str(row["key"]): (row["mean"], row["devices"]) for row in rows.order_by()}

@@ -13,7 +13,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from itxm import bulk
-from itxm.devices import health, telemetry
+from itxm.devices import health, queries, telemetry
 from itxm.devices.models import (
     DailyRollup,
     Device,
@@ -359,3 +359,11 @@ def refresh_insights(as_of: date | None = None, score_days: int = 2) -> dict[str
     found = anomalies.detect(as_of)
     alerts = proactive.evaluate(as_of)
     return {"device health days": scored, "open anomalies": found, "open proactive alerts": alerts}
+
+
+PEOPLE_DIMENSIONS = tuple(queries.PEOPLE_LOOKUPS)
+
+
+def health_by_people(scope: Scope, dimension: str, start: date, end: date, member: str | None = None) -> dict:
+    """Mean device health per department, location or country (through primary users), for analytics."""
+    return queries.health_by_people(scope, dimension, start, end, member)

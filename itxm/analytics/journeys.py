@@ -1,0 +1,344 @@
+"""Journeys: the paths tickets take through groups and states (process variants), and the channels
+people come through, each with its volume, speed, SLA and experience.
+
+Counting happens in the database (GROUP BY on the path and channel columns of the facts); only the
+resolution times of the variants shown are fetched, for their percentiles.
+"""
+
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from django.db.models import Avg, Count, F, OuterRef, Q, QuerySet, Subquery, Sum
+
+from itxm.analytics import facts, queries, services
+from itxm.analytics import metrics as maths
+from itxm.analytics.models import SurveyFact, SurveyFactor, TicketFact
+from itxm.analytics.periods import Period
+from itxm.org.models import Group
+from itxm.org.scopes import Scope
+from itxm.tickets.models import Channel, TicketState
+
+PATH_COLUMNS = {"group": "group_path", "state": "state_path"}
+# A variant hurts when its happiness is this many points below the period's.
+HURT_MARGIN = 10
+TOP_SERVICES = 3
+TOP_FACTORS = 3
+# A service avoids the portal when its portal share is below this part of the overall share.
+AVOIDED_RATIO = 0.5
+AVOIDED_MIN_TICKETS = 30
+
+
+@dataclass(frozen=True)
+class Variant:
+    path: tuple[str, ...]  # step names, for people to read
+    codes: tuple[str, ...]  # steps as stored: group external ids, or state values
+    label: str  # the names joined with " > "
+    tickets: int
+    share: float | None  # % of the period's tickets with a path
+    median_hours: float | None
+    p90_hours: float | None
+    mean_reassignments: float | None
+    sla_compliance: float | None
+    reopen_rate: float | None
+    answers: int
+    happiness: float | None
+    lost_minutes_per_answer: float | None
+    hurts: bool
+    gap: float | None  # happiness minus the period's overall happiness
+    happy_path: bool  # the most frequent variant
+
+
+@dataclass(frozen=True)
+class ServiceUse:
+    service_id: int | None
+    label: str
+    code: str
+    tickets: int
+    share: float | None  # % of the channel's tickets
+
+
+@dataclass(frozen=True)
+class ChannelFigures:
+    channel: str
+    label: str
+    tickets: int
+    share: float | None  # % of all tickets
+    top_services: tuple[ServiceUse, ...]
+    answers: int
+    happiness: float | None
+    lost_minutes_per_answer: float | None
+    reopen_rate: float | None
+    mean_resolution_hours: float | None
+
+
+@dataclass(frozen=True)
+class FactorCount:
+    factor: str
+    label_en: str
+    label_tr: str
+    answers: int
+
+
+@dataclass(frozen=True)
+class AvoidedService:
+    service_id: int
+    label: str
+    code: str
+    tickets: int
+    portal_tickets: int
+    portal_share: float | None
+    overall_portal_share: float | None
+    portal_factors: tuple[FactorCount, ...]  # top negative factors in answers about its portal tickets
+    other_factors: tuple[FactorCount, ...]  # ... and about its tickets from other channels
+
+
+@dataclass(frozen=True)
+class ChannelReport:
+    tickets: int
+    portal_share: float | None
+    channels: tuple[ChannelFigures, ...]
+    avoided: tuple[AvoidedService, ...]
+
+
+# --- variants -------------------------------------------------------------------------------------
+
+
+def variants(
+    scope: Scope,
+    period: Period,
+    path: str = "group",
+    dimension: str = "all",
+    member: str | None = None,
+    filters: Mapping[str, int | None] = {},
+    limit: int = 20,
+) -> list[Variant]:
+    """The most frequent paths of the tickets resolved in the period, most frequent first."""
+    if path not in PATH_COLUMNS:
+        raise services.AnalyticsError(f"path is one of {', '.join(PATH_COLUMNS)}")
+    column = PATH_COLUMNS[path]
+    services.check_dimension(dimension)
+    facts.catch_up()
+    base = queries.tickets(scope, period.start, period.end, dimension, member, services.check_filters(filters)).exclude(
+        **{column: ""}
+    )
+    total = base.count()
+    rows = list(_variant_sums(base, column)[:limit])
+    paths = [row["path"] for row in rows]
+    answers = _answer_sums(base, column)
+    overall = _overall_happiness(answers)
+    hours = _resolution_hours(base, column, paths)
+    names = _step_names(path, paths)
+    found = []
+    for rank, row in enumerate(rows):
+        codes = tuple(row["path"].split(facts.PATH_SEPARATOR))
+        steps = tuple(names.get(code, code) for code in codes)
+        said = answers.get(row["path"], {})
+        happiness = _happiness(said)
+        gap = round(happiness - overall, 1) if happiness is not None and overall is not None else None
+        spread = maths.percentiles(hours.get(row["path"], []), (50, 90))
+        found.append(
+            Variant(
+                path=steps, codes=codes, label=facts.PATH_SEPARATOR.join(steps), tickets=row["tickets"],
+                share=maths.share(row["tickets"], total), median_hours=spread["p50"], p90_hours=spread["p90"],
+                mean_reassignments=_rounded(row["mean_reassignments"], 2),
+                sla_compliance=maths.share(row["sla_met"], row["sla_known"]),
+                reopen_rate=maths.share(row["reopened"], row["tickets"]), answers=said.get("answers", 0),
+                happiness=happiness, lost_minutes_per_answer=_lost_per_answer(said),
+                hurts=gap is not None and gap < -HURT_MARGIN and said["answers"] >= services.min_answers(),
+                gap=gap, happy_path=rank == 0,
+            )
+        )  # fmt: skip
+    return found
+
+
+def _variant_sums(base: QuerySet, column: str) -> QuerySet:
+    return (
+        base.values(path=F(column))
+        .annotate(
+            tickets=Count("ticket_id"),
+            mean_reassignments=Avg("reassignments"),
+            sla_known=Count("ticket_id", filter=Q(sla_met__isnull=False)),
+            sla_met=Count("ticket_id", filter=Q(sla_met=True)),
+            reopened=Count("ticket_id", filter=Q(reopens__gt=0)),
+        )
+        .order_by("-tickets", "path")
+    )
+
+
+def _answers_to(tickets: QuerySet) -> QuerySet:
+    """The answered invitations about these tickets."""
+    return SurveyFact.objects.filter(ticket_id__in=Subquery(tickets.values("ticket_id")), score__isnull=False)
+
+
+def _answer_counts() -> dict:
+    return {
+        "answers": Count("invitation_id"),
+        "promoters": Count("invitation_id", filter=Q(score__gte=9)),
+        "detractors": Count("invitation_id", filter=Q(score__lte=6)),
+        "lost_known": Count("invitation_id", filter=Q(lost_minutes__isnull=False)),
+        "lost_minutes": Sum("lost_minutes"),
+    }
+
+
+def _answer_sums(base: QuerySet, column: str) -> dict[str, dict]:
+    """Answer counts per path of the ticket answered about (every path, for the overall figure)."""
+    ticket_path = TicketFact.objects.filter(ticket_id=OuterRef("ticket_id")).values(column)[:1]
+    rows = _answers_to(base).annotate(path=Subquery(ticket_path)).values("path").annotate(**_answer_counts())
+    return {row.pop("path"): row for row in rows.order_by()}
+
+
+def _overall_happiness(answers: Mapping[str, dict]) -> float | None:
+    return maths.happiness_from_counts(
+        sum(row["promoters"] for row in answers.values()),
+        sum(row["detractors"] for row in answers.values()),
+        sum(row["answers"] for row in answers.values()),
+    )
+
+
+def _happiness(said: Mapping[str, int]) -> float | None:
+    return maths.happiness_from_counts(said.get("promoters", 0), said.get("detractors", 0), said.get("answers", 0))
+
+
+def _lost_per_answer(said: Mapping[str, int]) -> float | None:
+    return maths.ratio(said.get("lost_minutes") or 0, said.get("lost_known", 0))
+
+
+def _rounded(value: float | None, digits: int) -> float | None:
+    return None if value is None else round(value, digits)
+
+
+def _resolution_hours(base: QuerySet, column: str, paths: list[str]) -> dict[str, list[float]]:
+    hours: dict[str, list[float]] = defaultdict(list)
+    rows = base.filter(**{f"{column}__in": paths, "resolution_seconds__isnull": False})
+    for path, seconds in rows.values_list(column, "resolution_seconds").iterator(chunk_size=20000):
+        hours[path].append(seconds / 3600)
+    return hours
+
+
+def _step_names(kind: str, paths: list[str]) -> dict[str, str]:
+    codes = {code for path in paths for code in path.split(facts.PATH_SEPARATOR)}
+    if kind == "state":
+        return {code: str(TicketState(code).label) for code in codes if code in TicketState.values}
+    return dict(Group.objects.filter(external_id__in=codes).values_list("external_id", "name"))
+
+
+# --- channels -------------------------------------------------------------------------------------
+
+
+def channels(
+    scope: Scope,
+    period: Period,
+    dimension: str = "all",
+    member: str | None = None,
+    filters: Mapping[str, int | None] = {},
+) -> ChannelReport:
+    """Per channel, the tickets opened in the period, what they were about and how people found them;
+    and the services whose people avoid the self-service portal, with the factors they name."""
+    services.check_dimension(dimension)
+    facts.catch_up()
+    base = queries.tickets(
+        scope, period.start, period.end, dimension, member, services.check_filters(filters), by="opened_day"
+    )
+    rows = list(
+        base.values("channel")
+        .annotate(
+            tickets=Count("ticket_id"),
+            reopened=Count("ticket_id", filter=Q(reopens__gt=0)),
+            mean_seconds=Avg("resolution_seconds"),
+        )
+        .order_by("-tickets", "channel")
+    )
+    total = sum(row["tickets"] for row in rows)
+    answers = {row.pop("channel"): row for row in _answers_to(base).values("channel").annotate(**_answer_counts())}
+    uses = _service_uses(base)
+    figures = tuple(
+        ChannelFigures(
+            channel=row["channel"], label=_channel_label(row["channel"]), tickets=row["tickets"],
+            share=maths.share(row["tickets"], total), top_services=uses.get(row["channel"], ()),
+            answers=answers.get(row["channel"], {}).get("answers", 0),
+            happiness=_happiness(answers.get(row["channel"], {})),
+            lost_minutes_per_answer=_lost_per_answer(answers.get(row["channel"], {})),
+            reopen_rate=maths.share(row["reopened"], row["tickets"]),
+            mean_resolution_hours=_rounded(row["mean_seconds"] and row["mean_seconds"] / 3600, 1),
+        )
+        for row in rows
+    )  # fmt: skip
+    portal_share, avoided = _avoided_portal(base)
+    return ChannelReport(tickets=total, portal_share=portal_share, channels=figures, avoided=avoided)
+
+
+def _channel_label(channel: str) -> str:
+    return str(Channel(channel).label) if channel in Channel.values else channel
+
+
+def _service_uses(base: QuerySet) -> dict[str, tuple[ServiceUse, ...]]:
+    """The top services of each channel by share of its tickets."""
+    counts: dict[str, list[tuple[int | None, int]]] = defaultdict(list)
+    rows = base.values("channel", "service_id").annotate(tickets=Count("ticket_id")).order_by("-tickets", "service_id")
+    for row in rows:
+        counts[row["channel"]].append((row["service_id"], row["tickets"]))
+    names = services.labels("service", {str(service) for pairs in counts.values() for service, _ in pairs})
+    uses = {}
+    for channel, pairs in counts.items():
+        whole = sum(tickets for _, tickets in pairs)
+        uses[channel] = tuple(
+            ServiceUse(
+                service_id=service, label=names.get(str(service), ("", ""))[0],
+                code=names.get(str(service), ("", ""))[1], tickets=tickets, share=maths.share(tickets, whole),
+            )
+            for service, tickets in pairs[:TOP_SERVICES]
+        )  # fmt: skip
+    return uses
+
+
+def _avoided_portal(base: QuerySet) -> tuple[float | None, tuple[AvoidedService, ...]]:
+    """The overall portal share of the tickets with a service, and the services far below it."""
+    rows = list(
+        base.filter(service_id__isnull=False)
+        .values("service_id")
+        .annotate(tickets=Count("ticket_id"), portal=Count("ticket_id", filter=Q(channel=Channel.PORTAL)))
+        .order_by()
+    )
+    tickets, portal = sum(row["tickets"] for row in rows), sum(row["portal"] for row in rows)
+    if tickets == 0 or portal == 0:
+        return maths.share(portal, tickets), ()
+    overall = portal / tickets
+    avoiding = sorted((row for row in rows if _avoids(row, overall)), key=lambda row: row["portal"] / row["tickets"])
+    names = services.labels("service", {str(row["service_id"]) for row in avoiding})
+    polarities = services.factor_polarities()
+    found = []
+    for row in avoiding:
+        about = base.filter(service_id=row["service_id"])
+        name, code = names.get(str(row["service_id"]), ("", ""))
+        found.append(
+            AvoidedService(
+                service_id=row["service_id"], label=name, code=code, tickets=row["tickets"],
+                portal_tickets=row["portal"], portal_share=maths.share(row["portal"], row["tickets"]),
+                overall_portal_share=maths.share(portal, tickets),
+                portal_factors=_negative_factors(about.filter(channel=Channel.PORTAL), polarities),
+                other_factors=_negative_factors(about.exclude(channel=Channel.PORTAL), polarities),
+            )
+        )  # fmt: skip
+    return maths.share(portal, tickets), tuple(found)
+
+
+def _avoids(row: Mapping[str, int], overall_share: float) -> bool:
+    return row["tickets"] >= AVOIDED_MIN_TICKETS and row["portal"] / row["tickets"] < AVOIDED_RATIO * overall_share
+
+
+def _negative_factors(tickets: QuerySet, polarities: Mapping[str, tuple[str, str, str]]) -> tuple[FactorCount, ...]:
+    invitations = _answers_to(tickets).values("invitation_id")
+    rows = (
+        SurveyFactor.objects.filter(invitation_id__in=Subquery(invitations))
+        .values("factor")
+        .annotate(answers=Count("id"))
+        .order_by("-answers", "factor")
+    )
+    found = []
+    for row in rows:
+        # An unknown key counts as a complaint, as elsewhere in analytics.
+        polarity, label_en, label_tr = polarities.get(row["factor"], ("negative", row["factor"], row["factor"]))
+        if polarity != "positive":
+            found.append(FactorCount(row["factor"], label_en, label_tr, row["answers"]))
+    return tuple(found[:TOP_FACTORS])

@@ -1,0 +1,269 @@
+"""The shapes of the analytics API."""
+
+from datetime import date
+
+from ninja import Field, Schema
+
+
+class IntervalOut(Schema):
+    low: float
+    high: float
+
+
+class MetricsOut(Schema):
+    opened: int
+    resolved: int
+    invited: int
+    responses: int
+    response_rate: float | None
+    enough_answers: bool
+    happiness: float | None
+    happiness_interval: IntervalOut | None
+    average_score: float | None
+    promoters: int
+    detractors: int
+    lost_minutes_per_answer: float | None
+    lost_hours: float
+    lost_cost: float
+    sla_compliance: float | None
+    sla_interval: IntervalOut | None
+    itxm_sla_compliance: float | None
+    reassignment_rate: float | None
+    reassignments_per_ticket: float | None
+    reopen_rate: float | None
+    reopen_interval: IntervalOut | None
+    ping_pong_rate: float | None
+    first_contact_resolution: float | None
+    mean_resolution_hours: float | None
+    mean_waiting_hours: float | None
+    device_health: float | None = None
+
+
+class FactorShareOut(Schema):
+    factor: str
+    label_en: str
+    label_tr: str
+    answers: int
+    share: float | None
+
+
+class FactorsOut(Schema):
+    positive: list[FactorShareOut] = []
+    negative: list[FactorShareOut] = []
+
+
+class MemberMetricsOut(Schema):
+    member: str
+    label: str
+    code: str
+    metrics: MetricsOut
+    factors: FactorsOut
+    resolution_hours: dict[str, float | None]
+
+
+class PeriodOut(Schema):
+    start: date
+    end: date = Field(..., description="the first day after the period")
+
+
+class MetricsReportOut(Schema):
+    dimension: str
+    period: PeriodOut
+    members: list[MemberMetricsOut]
+
+
+class TrendPointOut(Schema):
+    start: date
+    end: date
+    metrics: MetricsOut
+
+
+class TrendOut(Schema):
+    dimension: str
+    member: str
+    period: PeriodOut
+    points: list[TrendPointOut]
+
+
+class WatermelonOut(Schema):
+    member: str
+    label: str
+    code: str
+    sla_compliance: float | None
+    itxm_sla_compliance: float | None
+    happiness: float | None
+    happiness_interval: IntervalOut | None
+    responses: int
+    lost_hours: float
+    lost_cost: float
+    negative_factors: list[FactorShareOut]
+
+
+class WatermelonsOut(Schema):
+    dimension: str
+    period: PeriodOut
+    sla_target: float
+    happiness_target: float
+    watermelons: list[WatermelonOut]
+    reverse: list[WatermelonOut]
+
+
+class ChangeOut(Schema):
+    happiness: float | None
+    lost_hours: float | None
+    lost_cost: float | None
+    opened: float | None
+    responses: float | None
+
+
+class PriorityOut(Schema):
+    member: str
+    label: str
+    code: str
+    impact: float | None
+    reference: float | None
+    happiness: float | None
+    happiness_interval: IntervalOut | None
+    enough_answers: bool
+    responses: int
+    volume: int
+    resolved: int
+    lost_hours: float
+    lost_cost: float
+    top_negative_factors: list[FactorShareOut]
+    change: ChangeOut
+
+
+class PrioritiesOut(Schema):
+    dimension: str
+    period: PeriodOut
+    reference: str
+    baseline: float | None
+    target: float
+    rank_by: str
+    rows: list[PriorityOut]
+
+
+class HotspotCellOut(Schema):
+    row: str
+    column: str
+    row_label: str
+    column_label: str
+    answers: int
+    happiness: float | None
+    enough_answers: bool
+    impact: float | None
+    lost_hours: float
+    lost_cost: float
+
+
+class HotspotsOut(Schema):
+    period: PeriodOut
+    rows: str
+    columns: str
+    baseline: float | None
+    cells: list[HotspotCellOut]
+
+
+class ConcentrationOut(Schema):
+    period: PeriodOut
+    answers: int
+    lost_hours: float
+    share_for_80_percent: float | None
+
+
+class ProductivityWeekOut(Schema):
+    start: date
+    answers: int
+    lost_minutes_per_answer: float | None
+    gained_work_days: float
+    cumulative_work_days: float
+
+
+class ProductivityOut(Schema):
+    since: date
+    baseline_minutes_per_answer: float | None
+    gained_work_days: float | None
+    weeks: list[ProductivityWeekOut]
+
+
+class IndicatorIn(Schema):
+    metric: str
+    target: float
+    kind: str = ""
+    direction: str = ""
+    weight: float = 1.0
+    factor: str = ""
+    at_risk_margin: float | None = None
+
+
+class XlaIn(Schema):
+    name: str = Field(..., max_length=200)
+    description: str = ""
+    dimension: str = "all"
+    member: str = ""
+    period: str = "month"
+    indicators: list[IndicatorIn]
+
+
+class IndicatorOut(Schema):
+    id: int
+    kind: str
+    metric: str
+    factor: str
+    target: float
+    direction: str
+    weight: float
+    at_risk_margin: float | None
+
+
+class XlaOut(Schema):
+    id: int
+    name: str
+    description: str
+    dimension: str
+    member: str
+    period: str
+    archived: bool
+    indicators: list[IndicatorOut]
+
+    @staticmethod
+    def resolve_indicators(obj):
+        return list(obj.indicators.all())
+
+
+class IndicatorResultOut(Schema):
+    id: int
+    kind: str
+    metric: str
+    factor: str
+    target: float
+    direction: str
+    weight: float
+    value: float | None
+    status: str
+    sample: int
+
+
+class XlaResultOut(Schema):
+    period: PeriodOut
+    score: float | None
+    status: str
+    indicators: list[IndicatorResultOut]
+
+
+class GamingWarningOut(Schema):
+    signal: str
+    subject: str
+    subject_id: int
+    name: str
+    group_id: int | None
+    summary: str
+    evidence: dict
+
+
+class ScorecardOut(Schema):
+    xla: XlaOut
+    current: XlaResultOut
+    history: list[XlaResultOut]
+    gaming_warnings: list[GamingWarningOut]
