@@ -6,7 +6,7 @@ from django.utils import timezone
 from ninja import Query, Router, Schema
 from ninja.pagination import LimitOffsetPagination, paginate
 
-from itxm.analytics import schemas, services, xla
+from itxm.analytics import journeys, schemas, services, xla
 from itxm.analytics.periods import Period
 from itxm.org.scopes import scope_for
 
@@ -111,6 +111,24 @@ def get_productivity(request, since: date, until: date | None = None, service: i
         raise services.AnalyticsError("until comes after since", "until")
     filters = {"service": service, "group": group}
     return services.productivity_gained(scope_for(request.auth), since, until, filters=filters)
+
+
+@router.get("/journeys", response=schemas.VariantsOut, summary="The most frequent paths through groups or states")
+def get_journeys(request, query: Query[PeriodIn], path: str = "group", dimension: str = "all",
+                 member: str | None = None, limit: int = 20):  # fmt: skip
+    period = query.period()
+    found = journeys.variants(scope_for(request.auth), period, path, dimension, member, query.filters(),
+                              min(max(limit, 1), 200))  # fmt: skip
+    return {"period": _period_out(period), "path": path, "variants": found}
+
+
+@router.get(
+    "/channels", response=schemas.ChannelReportOut, summary="Channels: what for, how it went, who avoids the portal"
+)
+def get_channels(request, query: Query[PeriodIn], dimension: str = "all", member: str | None = None):
+    period = query.period()
+    report = journeys.channels(scope_for(request.auth), period, dimension, member, query.filters())
+    return {"period": _period_out(period), **vars(report)}
 
 
 # --- XLAs -----------------------------------------------------------------------------------------

@@ -50,7 +50,7 @@ TICKET_SOURCE = (
     "id", "opened_at", "resolved_at", "state", "kind", "channel", "priority", "service_id", "category_id",
     "group_id", "group__supplier_id", "assignee_id", "caller__department_id", "caller__location_id",
     "caller__country", "caller__location__country", "reassignment_count", "reopen_count", "ping_pongs",
-    "waiting_seconds", "first_contact_resolution", "source_made_sla",
+    "waiting_seconds", "first_contact_resolution", "source_made_sla", "group__external_id",
 )  # fmt: skip
 SURVEY_FACT_FIELDS = (
     "invitation_id", "ticket_id", "kind", "sent_day", "answered_day", "channel", "priority", "service_id",
@@ -123,10 +123,12 @@ def _ticket_fact_rows(ticket_filter: Q, event_filter: Q, sla_filter: Q) -> list[
     for values in Ticket.objects.filter(ticket_filter).values_list(*TICKET_SOURCE):
         (ticket_id, opened, resolved, state, kind, channel, priority, service, category, group, supplier, agent,
          department, location, country, location_country, reassignments, reopens, ping_pongs, waiting, fcr,
-         source_sla) = values  # fmt: skip
+         source_sla, group_code) = values  # fmt: skip
         done = state in DONE and resolved is not None
         itxm_sla = verdicts.get(ticket_id)
         group_path, state_path = paths.get(ticket_id, ("", ""))
+        # A ticket sent without its history has been where it is now.
+        group_path, state_path = group_path or group_code or "", state_path or state
         rows.append((
             ticket_id, _day(opened), _day(resolved) if done else None, kind, channel, priority, service, category,
             group, supplier, agent, department, location, (country or location_country or "")[:2],

@@ -113,15 +113,15 @@ def variants(
     filters: Mapping[str, int | None] = {},
     limit: int = 20,
 ) -> list[Variant]:
-    """The most frequent paths of the tickets resolved in the period, most frequent first."""
+    """The most frequent paths of the tickets resolved in the period, most frequent first. Happiness counts
+    the answers about those tickets; a variant hurts when it is well below that of all of them."""
     if path not in PATH_COLUMNS:
         raise services.AnalyticsError(f"path is one of {', '.join(PATH_COLUMNS)}")
     column = PATH_COLUMNS[path]
     services.check_dimension(dimension)
     facts.catch_up()
-    base = queries.tickets(scope, period.start, period.end, dimension, member, services.check_filters(filters)).exclude(
-        **{column: ""}
-    )
+    base = queries.tickets(scope, period.start, period.end, dimension, member, services.check_filters(filters))
+    base = base.exclude(**{column: ""})
     total = base.count()
     rows = list(_variant_sums(base, column)[:limit])
     paths = [row["path"] for row in rows]
@@ -129,27 +129,31 @@ def variants(
     overall = _overall_happiness(answers)
     hours = _resolution_hours(base, column, paths)
     names = _step_names(path, paths)
-    found = []
-    for rank, row in enumerate(rows):
-        codes = tuple(row["path"].split(facts.PATH_SEPARATOR))
-        steps = tuple(names.get(code, code) for code in codes)
-        said = answers.get(row["path"], {})
-        happiness = _happiness(said)
-        gap = round(happiness - overall, 1) if happiness is not None and overall is not None else None
-        spread = maths.percentiles(hours.get(row["path"], []), (50, 90))
-        found.append(
-            Variant(
-                path=steps, codes=codes, label=facts.PATH_SEPARATOR.join(steps), tickets=row["tickets"],
-                share=maths.share(row["tickets"], total), median_hours=spread["p50"], p90_hours=spread["p90"],
-                mean_reassignments=_rounded(row["mean_reassignments"], 2),
-                sla_compliance=maths.share(row["sla_met"], row["sla_known"]),
-                reopen_rate=maths.share(row["reopened"], row["tickets"]), answers=said.get("answers", 0),
-                happiness=happiness, lost_minutes_per_answer=_lost_per_answer(said),
-                hurts=gap is not None and gap < -HURT_MARGIN and said["answers"] >= services.min_answers(),
-                gap=gap, happy_path=rank == 0,
-            )
-        )  # fmt: skip
-    return found
+    return [
+        _variant(row, total, answers.get(row["path"], {}), overall, hours.get(row["path"], []), names, rank == 0)
+        for rank, row in enumerate(rows)
+    ]
+
+
+def _variant(
+    row: dict, total: int, said: Mapping[str, int], overall: float | None, hours: list[float],
+    names: Mapping[str, str], happy_path: bool,
+) -> Variant:  # fmt: skip
+    codes = tuple(row["path"].split(facts.PATH_SEPARATOR))
+    steps = tuple(names.get(code, code) for code in codes)
+    happiness = _happiness(said)
+    gap = round(happiness - overall, 1) if happiness is not None and overall is not None else None
+    spread = maths.percentiles(hours, (50, 90))
+    return Variant(
+        path=steps, codes=codes, label=facts.PATH_SEPARATOR.join(steps), tickets=row["tickets"],
+        share=maths.share(row["tickets"], total), median_hours=spread["p50"], p90_hours=spread["p90"],
+        mean_reassignments=_rounded(row["mean_reassignments"], 2),
+        sla_compliance=maths.share(row["sla_met"], row["sla_known"]),
+        reopen_rate=maths.share(row["reopened"], row["tickets"]), answers=said.get("answers", 0),
+        happiness=happiness, lost_minutes_per_answer=_lost_per_answer(said),
+        hurts=gap is not None and gap < -HURT_MARGIN and said["answers"] >= services.min_answers(),
+        gap=gap, happy_path=happy_path,
+    )  # fmt: skip
 
 
 def _variant_sums(base: QuerySet, column: str) -> QuerySet:

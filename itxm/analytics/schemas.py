@@ -267,3 +267,76 @@ class ScorecardOut(Schema):
     current: XlaResultOut
     history: list[XlaResultOut]
     gaming_warnings: list[GamingWarningOut]
+
+
+class VariantOut(Schema):
+    path: list[str]
+    codes: list[str]
+    label: str
+    tickets: int
+    share: float | None
+    median_hours: float | None
+    p90_hours: float | None
+    mean_reassignments: float | None
+    sla_compliance: float | None
+    reopen_rate: float | None
+    answers: int
+    happiness: float | None
+    lost_minutes_per_answer: float | None
+    hurts: bool
+    gap: float | None
+    happy_path: bool
+
+
+class VariantsOut(Schema):
+    period: PeriodOut
+    path: str
+    variants: list[VariantOut]
+
+
+class ServiceUseOut(Schema):
+    service_id: int | None
+    label: str
+    code: str
+    tickets: int
+    share: float | None
+
+
+class ChannelFiguresOut(Schema):
+    channel: str
+    label: str
+    tickets: int
+    share: float | None
+    top_services: list[ServiceUseOut]
+    answers: int
+    happiness: float | None
+    lost_minutes_per_answer: float | None
+    reopen_rate: float | None
+    mean_resolution_hours: float | None
+
+
+class FactorCountOut(Schema):
+    factor: str
+    label_en: str
+    label_tr: str
+    answers: int
+
+
+class AvoidedServiceOut(Schema):
+    service_id: int
+    label: str
+    code: str
+    tickets: int
+    portal_tickets: int
+    portal_share: float | None
+    overall_portal_share: float | None
+    portal_factors: list[FactorCountOut]
+    other_factors: list[FactorCountOut]
+
+
+class ChannelReportOut(Schema):
+    period: PeriodOut
+    tickets: int
+    portal_share: float | None
+    channels: list[ChannelFiguresOut]
+    avoided: list[AvoidedServiceOut]
