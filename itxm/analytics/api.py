@@ -6,12 +6,14 @@ from django.utils import timezone
 from ninja import Query, Router, Schema
 from ninja.pagination import LimitOffsetPagination, paginate
 
-from itxm.analytics import journeys, schemas, services, xla
+from itxm.analytics import initiatives, journeys, schemas, services, xla
 from itxm.analytics.periods import Period
 from itxm.org.scopes import scope_for
 
 router = Router(tags=["analytics"])
 xla_router = Router(tags=["xlas"])
+initiative_router = Router(tags=["initiatives"])
+public_router = Router(tags=["public"], auth=None)
 
 DEFAULT_DAYS = 90
 
@@ -181,3 +183,49 @@ def get_scorecard(request, xla_id: int, today: date | None = None, history: int 
 def _result(result: xla.XlaResult) -> dict:
     return {"period": _period_out(result.period), "score": result.score, "status": result.status,
             "indicators": list(result.indicators)}  # fmt: skip
+
+
+# --- improvement initiatives ----------------------------------------------------------------------
+
+
+def _initiative_spec(request, payload: schemas.InitiativeIn) -> initiatives.InitiativeSpec:
+    return initiatives.InitiativeSpec(**payload.dict(), owner_user_id=request.auth.pk)
+
+
+@initiative_router.get("", response=list[schemas.InitiativeOut], summary="Improvement initiatives")
+@paginate(LimitOffsetPagination)
+def list_initiatives(request):
+    return initiatives.list_initiatives(scope_for(request.auth))
+
+
+@initiative_router.post("", response={201: schemas.InitiativeOut}, summary="Record an improvement initiative")
+def create_initiative(request, payload: schemas.InitiativeIn):
+    return 201, initiatives.create_initiative(scope_for(request.auth), _initiative_spec(request, payload))
+
+
+@initiative_router.get("/{initiative_id}", response=schemas.InitiativeOut, summary="One initiative")
+def get_initiative(request, initiative_id: int):
+    return initiatives.get_initiative(scope_for(request.auth), initiative_id)
+
+
+@initiative_router.put("/{initiative_id}", response=schemas.InitiativeOut, summary="Change an initiative")
+def update_initiative(request, initiative_id: int, payload: schemas.InitiativeIn):
+    return initiatives.update_initiative(scope_for(request.auth), initiative_id, _initiative_spec(request, payload))
+
+
+@initiative_router.delete("/{initiative_id}", response={204: None}, summary="Delete an initiative")
+def delete_initiative(request, initiative_id: int):
+    initiatives.delete_initiative(scope_for(request.auth), initiative_id)
+    return 204, None
+
+
+@initiative_router.get("/{initiative_id}/effect", response=schemas.EffectOut, summary="Before and after, tested")
+def get_effect(request, initiative_id: int, before_days: int | None = None, after_end: date | None = None):
+    return initiatives.measure_effect(scope_for(request.auth), initiative_id, before_days, after_end)
+
+
+@public_router.get("/you-said-we-did", response=list[schemas.PublicInitiativeOut],
+                   summary="What people said and what IT did about it (public, no sign-in)")  # fmt: skip
+@paginate(LimitOffsetPagination)
+def you_said_we_did(request):
+    return initiatives.you_said_we_did(limit=200)

@@ -25,6 +25,7 @@ from itxm.analytics import coverage, facts, queries
 from itxm.analytics.metrics import Interval
 from itxm.analytics.models import Initiative, InitiativeStatus
 from itxm.analytics.services import AnalyticsError, labels
+from itxm.org.models import User
 from itxm.org.scopes import EVERYTHING, Permission, Scope
 
 PROPORTION, MEAN, HAPPINESS = "proportion", "mean", "happiness"
@@ -176,6 +177,8 @@ def _validated(scope: Scope, spec: InitiativeSpec) -> tuple[str, set[int], set[i
         raise InvalidInitiative(f"status is one of {', '.join(InitiativeStatus.values)}", "status")
     if not isinstance(spec.starts_on, date):
         raise InvalidInitiative("the start date is a date", "starts_on")
+    if spec.owner_user_id is not None and not User.objects.filter(pk=spec.owner_user_id).exists():
+        raise InvalidInitiative(f"no user with id {spec.owner_user_id}", "owner_user_id")
     try:
         member = coverage.check_member(spec.dimension, spec.member)
     except coverage.InvalidScope as error:

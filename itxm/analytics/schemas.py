@@ -340,3 +340,76 @@ class ChannelReportOut(Schema):
     portal_share: float | None
     channels: list[ChannelFiguresOut]
     avoided: list[AvoidedServiceOut]
+
+
+class InitiativeIn(Schema):
+    title: str = Field(..., max_length=200)
+    metric: str
+    starts_on: date
+    dimension: str = "all"
+    member: str = ""
+    owner: str = Field("", max_length=200)
+    status: str = "active"
+    you_said: str = ""
+    we_did: str = ""
+    public: bool = False
+
+
+class InitiativeOut(Schema):
+    id: int
+    title: str
+    owner: str
+    owner_user_id: int | None
+    dimension: str
+    member: str
+    scope_label: str
+    metric: str
+    starts_on: date
+    status: str
+    you_said: str
+    we_did: str
+    public: bool
+
+
+class OverlapOut(Schema):
+    initiative_id: int
+    title: str
+    starts_on: date
+    scope_label: str
+
+
+class EffectOut(Schema):
+    initiative_id: int
+    metric: str
+    lower_is_better: bool
+    before_start: date
+    before_end: date
+    after_start: date
+    after_end: date
+    n_before: int
+    n_after: int
+    value_before: float | None
+    value_after: float | None
+    difference: float | None
+    interval: IntervalOut | None
+    p_value: float | None
+    significant: bool
+    direction: str
+    overlaps: list[OverlapOut]
+    note: str | None
+    reason: str | None
+
+
+class PublicInitiativeOut(Schema):
+    title: str
+    owner: str
+    scope_label: str
+    you_said: str
+    we_did: str
+    starts_on: date
+    status: str
+    metric: str
+    value_before: float | None
+    value_after: float | None
+    direction: str | None
+    effect: str | None

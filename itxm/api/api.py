@@ -3,8 +3,8 @@
 from ninja import NinjaAPI
 
 import itxm
+from itxm.analytics.api import initiative_router, public_router, xla_router
 from itxm.analytics.api import router as analytics_router
-from itxm.analytics.api import xla_router
 from itxm.api import errors
 from itxm.api.auth import AUTH
 from itxm.devices.api import router as devices_router
@@ -28,3 +28,5 @@ api.add_router("/surveys", surveys_router)
 api.add_router("/devices", devices_router)
 api.add_router("/analytics", analytics_router)
 api.add_router("/xlas", xla_router)
+api.add_router("/initiatives", initiative_router)
+api.add_router("/public", public_router)
