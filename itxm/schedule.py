@@ -27,6 +27,7 @@ SCHEDULE = (
     Every(60, "itxm.tickets.tasks.sync_due_connectors"),
     Every(300, "itxm.tickets.tasks.evaluate_pending_slas"),
     Every(30, "itxm.surveys.tasks.send_outbox"),
+    Every(30, "itxm.analytics.tasks.catch_up_facts"),
     Every(300, "itxm.surveys.tasks.launch_due_campaigns"),
     # Hourly on purpose: a day's rollup is recomputed whole, so late samples are counted too.
     Every(3600, "itxm.devices.tasks.rollup_yesterday"),
