@@ -31,8 +31,8 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from itxm.surveys import config
-from itxm.surveys.signals import invitations_changed
 from itxm.surveys.models import Invitation, InvitationStatus, OutboxMessage, OutboxStatus
+from itxm.surveys.signals import invitations_changed
 
 log = logging.getLogger(__name__)
 

@@ -15,7 +15,6 @@ from itxm.org.models import Employee, Language
 from itxm.org.scopes import EVERYTHING, Permission, Scope
 from itxm.surveys import campaigns, config, fatigue, gaming, outbox, queries
 from itxm.surveys.emails import compose_invitation, ticket_label
-from itxm.surveys.signals import invitations_changed
 from itxm.surveys.models import (
     CampaignRun,
     Factor,
@@ -27,6 +26,7 @@ from itxm.surveys.models import (
     SurveyTemplate,
     polarities_for,
 )
+from itxm.surveys.signals import invitations_changed
 from itxm.surveys.tokens import (
     BadToken,
     ExpiredToken,

@@ -14,8 +14,8 @@ from django.utils import timezone
 from itxm.bulk import insert_rows
 from itxm.org.scopes import Scope
 from itxm.tickets import sla
-from itxm.tickets.signals import tickets_changed
 from itxm.tickets.models import EventKind, SlaDefinition, Ticket, TicketEvent, TicketSla
+from itxm.tickets.signals import tickets_changed
 
 CHUNK = 2000
 VERDICT_FIELDS = (
