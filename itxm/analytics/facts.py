@@ -13,7 +13,15 @@ from itertools import islice
 from django.db import connection, transaction
 from django.db.models import Q
 
-from itxm.analytics.models import FactorRollup, PendingFact, Rollup, SurveyFact, SurveyFactor, TicketFact
+from itxm.analytics.models import (
+    SAMPLE_SLICES,
+    FactorRollup,
+    PendingFact,
+    Rollup,
+    SurveyFact,
+    SurveyFactor,
+    TicketFact,
+)
 from itxm.bulk import insert_rows, refresh_statistics
 from itxm.surveys.models import Invitation
 from itxm.tickets.models import EventKind, SlaTarget, Ticket, TicketEvent, TicketSla, TicketState
@@ -44,7 +52,7 @@ TICKET_FACT_FIELDS = (
     "ticket_id", "opened_day", "resolved_day", "kind", "channel", "priority", "service_id", "category_id",
     "group_id", "supplier_id", "agent_id", "department_id", "location_id", "country", "resolution_seconds",
     "reassignments", "reopens", "ping_pongs", "waiting_seconds", "first_contact_resolution", "sla_met",
-    "itxm_sla_met", "group_path", "state_path",
+    "itxm_sla_met", "group_path", "state_path", "sample",
 )  # fmt: skip
 TICKET_SOURCE = (
     "id", "opened_at", "resolved_at", "state", "kind", "channel", "priority", "service_id", "category_id",
@@ -135,6 +143,7 @@ def _ticket_fact_rows(ticket_filter: Q, event_filter: Q, sla_filter: Q) -> list[
             max(0, int((resolved - opened).total_seconds())) if done else None,
             reassignments, reopens, ping_pongs, waiting, fcr,
             source_sla if source_sla is not None else itxm_sla, itxm_sla, group_path, state_path,
+            ticket_id % SAMPLE_SLICES,
         ))  # fmt: skip
     return rows
 

@@ -58,7 +58,9 @@ class MemberMetricsOut(Schema):
     code: str
     metrics: MetricsOut
     factors: FactorsOut
-    resolution_hours: dict[str, float | None]
+    resolution_hours: dict[str, float | bool | None] = Field(
+        ..., description="p50 and p90; sampled: estimated from a sample (more than 50,000 tickets)"
+    )
 
 
 class PeriodOut(Schema):

@@ -4,6 +4,7 @@ Every function takes the reader's ``Scope`` and returns plain data. Each first c
 what was stored since (``facts.catch_up``), so a dashboard never lags behind ingestion.
 """
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -13,6 +14,7 @@ from django.db.models import Sum
 
 from itxm.analytics import facts, queries
 from itxm.analytics import metrics as maths
+from itxm.analytics.models import SAMPLE_SLICES
 from itxm.analytics.periods import Period, buckets
 from itxm.devices import services as devices
 from itxm.org.models import Agent, Category, Department, Group, Location, Service, Supplier
@@ -32,6 +34,8 @@ LABELLED_MODELS = {
     "location": Location,
 }
 REFERENCES = ("target", "baseline", "previous")
+# Up to this many resolved tickets, resolution percentiles are exact; beyond, from a sample of about as many.
+PERCENTILE_SAMPLE = 50_000
 
 
 class AnalyticsError(ValueError):
@@ -116,8 +120,9 @@ def metrics(
     facts.catch_up()
     sums = queries.sums_by_member(scope, dimension, period.start, period.end, filters, member)
     factor_counts = queries.factor_counts(scope, dimension, period.start, period.end, filters, member)
+    slices = percentile_slices(sum(row["resolved"] or 0 for row in sums.values()))
     seconds = (
-        queries.resolution_seconds(scope, dimension, period.start, period.end, filters, member)
+        queries.resolution_seconds(scope, dimension, period.start, period.end, filters, member, slices)
         if with_percentiles
         else {}
     )
@@ -138,10 +143,24 @@ def metrics(
                 code=code,
                 metrics=derived,
                 factors=_factor_shares(factor_counts.get(key, {}), derived["responses"], polarities),
-                resolution_hours=maths.percentiles(hours, (50, 90)) if with_percentiles else {},
+                resolution_hours=_resolution_hours(hours, slices) if with_percentiles else {},
             )
         )
     found.sort(key=lambda item: (-item.metrics["resolved"] - item.metrics["responses"], item.label))
+    return found
+
+
+def percentile_slices(resolved: int) -> int:
+    """How many of the fact table's sample slices to read for percentiles: all of them up to
+    PERCENTILE_SAMPLE tickets, enough for about that many beyond (the percentiles are then estimates)."""
+    if resolved <= PERCENTILE_SAMPLE:
+        return SAMPLE_SLICES
+    return max(1, math.ceil(SAMPLE_SLICES * PERCENTILE_SAMPLE / resolved))
+
+
+def _resolution_hours(hours: list[float], slices: int) -> dict:
+    found = maths.percentiles(hours, (50, 90))
+    found["sampled"] = slices < SAMPLE_SLICES
     return found
 
 

@@ -50,7 +50,7 @@ def test_metrics_per_service_equal_the_hand_computed_figures(answered):
     assert mail["sla_compliance"] == round(100 * 2 / 3, 1)
     assert mail["resolved"] == 4 and mail["reassignment_rate"] == 50.0 and mail["reopen_rate"] == 25.0
     assert mail["mean_resolution_hours"] == 5.0
-    assert found["SVC-MAIL"].resolution_hours == {"p50": 5.0, "p90": 7.4}
+    assert found["SVC-MAIL"].resolution_hours == {"p50": 5.0, "p90": 7.4, "sampled": False}
     assert erp["happiness"] == -100.0 and erp["lost_cost"] == round(360 / 2 + 720 / 2, 2)
     assert mail["response_rate"] == 100.0
 
@@ -146,3 +146,11 @@ def test_hotspots_concentration_and_productivity(answered):
     assert lost == {"answers": 5, "lost_hours": round(1240 / 60, 1), "share_for_80_percent": 40.0}
     gained = services.productivity_gained(EVERYTHING, TODAY + timedelta(days=1), TODAY + timedelta(days=8))
     assert gained["baseline_minutes_per_answer"] == 248.0 and gained["gained_work_days"] == 0.0
+
+
+def test_percentiles_of_many_tickets_come_from_a_sample(answered, monkeypatch):
+    monkeypatch.setattr(services, "PERCENTILE_SAMPLE", 2)
+    assert services.percentile_slices(6) == 22  # 64 slices × 2 / 6, rounded up
+    mail = by_code(services.metrics(EVERYTHING, "service", MARCH))["SVC-MAIL"]
+    assert mail.resolution_hours["sampled"] is True
+    assert services.percentile_slices(1_000_000) == 1
