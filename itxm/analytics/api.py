@@ -6,7 +6,7 @@ from django.utils import timezone
 from ninja import Query, Router, Schema
 from ninja.pagination import LimitOffsetPagination, paginate
 
-from itxm.analytics import initiatives, journeys, schemas, services, xla
+from itxm.analytics import drivers, initiatives, journeys, schemas, services, xla
 from itxm.analytics.periods import Period
 from itxm.org.scopes import scope_for
 
@@ -131,6 +131,14 @@ def get_channels(request, query: Query[PeriodIn], dimension: str = "all", member
     period = query.period()
     report = journeys.channels(scope_for(request.auth), period, dimension, member, query.filters())
     return {"period": _period_out(period), **vars(report)}
+
+
+@router.get("/drivers", response=schemas.DriversOut, summary="What explains low scores, lost time or slow resolutions")
+def get_drivers(request, query: Query[PeriodIn], outcome: str = "score", dimension: str = "all",
+                member: str | None = None):  # fmt: skip
+    period = query.period()
+    report = drivers.drivers(scope_for(request.auth), period, outcome, dimension, member, query.filters())
+    return {**vars(report), "period": _period_out(report.period)}
 
 
 # --- XLAs -----------------------------------------------------------------------------------------

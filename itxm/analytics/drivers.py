@@ -173,6 +173,7 @@ def _ticket_journeys(ticket_ids: list[int]) -> pd.DataFrame:
 
 
 def _journey(rows: pd.DataFrame) -> pd.DataFrame:
+    """Waiting in hours, the outcome as a float, and the priority as a level ("" when unknown)."""
     rows["waiting_hours"] = rows.pop("waiting_seconds") / 3600
     rows["outcome"] = rows["outcome"].astype(float)
     rows["priority"] = rows["priority"].map(lambda p: "" if pd.isna(p) else str(int(p)))
@@ -182,49 +183,56 @@ def _journey(rows: pd.DataFrame) -> pd.DataFrame:
 # --- design and fit -------------------------------------------------------------------------------
 
 
-def _dummies(values: pd.Series, prefix: str) -> tuple[pd.DataFrame, str]:
+def _dummies(values: pd.Series, prefix: str) -> tuple[list[str], np.ndarray, str]:
     """0/1 columns for each level but the most common one (the reference), which is returned too."""
     values = values.fillna("").astype(str)
-    reference = values.value_counts().idxmax()
-    levels = sorted(level for level in values.unique() if level != reference)
-    columns = {f"{prefix}:{level}": (values == level).astype(float) for level in levels}
-    return pd.DataFrame(columns, index=values.index), reference
+    counts = values.value_counts()
+    reference = min(counts.items(), key=lambda item: (-item[1], item[0]))[0]
+    levels = sorted(level for level in counts.index if level != reference)
+    codes = pd.Categorical(values, categories=levels).codes  # -1 for the reference
+    matrix = (codes[:, None] == np.arange(len(levels))).astype(float)
+    return [f"{prefix}:{level}" for level in levels], matrix, reference
 
 
-def _factor_columns(factors: pd.Series) -> pd.DataFrame:
+def _factor_columns(factors: pd.Series) -> tuple[list[str], np.ndarray]:
     keys = sorted({key for text in factors for key in text.split(",") if key})
-    named = {f"factor:{key}": factors.str.contains(f",{key},", regex=False).astype(float) for key in keys}
-    return pd.DataFrame(named, index=factors.index)
+    named = [factors.str.contains(f",{key},", regex=False).to_numpy(dtype=float) for key in keys]
+    return [f"factor:{key}" for key in keys], np.column_stack(named) if named else np.empty((len(factors), 0))
 
 
-def _design(outcome: str, rows: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, str], list[str]]:
-    """The regressors (drivers first, then controls), the reference levels, and the control columns."""
-    parts = [pd.DataFrame({"const": 1.0}, index=rows.index), rows[list(JOURNEY)].astype(float)]
+def _design(outcome: str, rows: pd.DataFrame) -> tuple[list[str], np.ndarray, dict[str, str], list[str]]:
+    """The regressors' names and values (drivers first, then controls), the reference levels, and the
+    controls."""
+    names = ["const", *JOURNEY]
+    parts = [np.ones((len(rows), 1)), rows[list(JOURNEY)].to_numpy(dtype=float)]
     references = {}
     for name in ("channel", "priority"):
-        columns, references[name] = _dummies(rows[name], name)
-        parts.append(columns)
+        columns, matrix, references[name] = _dummies(rows[name], name)
+        names += columns
+        parts.append(matrix)
     if outcome != "resolution_hours":
-        parts.append(_factor_columns(rows["factors"]))
-    controls = []
-    if outcome == "resolution_hours":
-        for name in CONTROLS:
-            columns, _ = _dummies(rows[name], f"control:{name}")
-            parts.append(columns)
-            controls.append(name)
-    return pd.concat(parts, axis=1), references, controls
+        columns, matrix = _factor_columns(rows["factors"])
+        names += columns
+        parts.append(matrix)
+    controls = list(CONTROLS) if outcome == "resolution_hours" else []
+    for name in controls:
+        columns, matrix, _ = _dummies(rows[name], f"control:{name}")
+        names += columns
+        parts.append(matrix)
+    return names, np.hstack(parts), references, controls
 
 
-def _kept_columns(design: pd.DataFrame) -> tuple[list[str], list[str]]:
+def _kept_columns(names: list[str], design: np.ndarray) -> tuple[list[int], list[str]]:
     """The columns to fit, in order, leaving out those with no variation and those that a combination
     of the columns before them explains (so a driver is kept over a control it is collinear with)."""
-    values = design.to_numpy()
-    gram = values.T @ values
+    gram = design.T @ design
+    count = len(design)
     kept, dropped = [], []
-    for index, name in enumerate(design.columns):
-        column = values[:, index]
-        too_rare = name.startswith("factor:") and column.sum() < MIN_FACTOR_ANSWERS
-        if name != "const" and (np.ptp(column) == 0 or too_rare):
+    for index, name in enumerate(names):
+        # From the sums of squares: column 0 is the constant, so gram[0] holds the column sums.
+        variance = gram[index, index] / count - (gram[0, index] / count) ** 2
+        too_rare = name.startswith("factor:") and gram[0, index] < MIN_FACTOR_ANSWERS
+        if index > 0 and (variance <= COLLINEAR * max(gram[index, index] / count, 1) or too_rare):
             dropped.append(name)
             continue
         if kept:
@@ -235,35 +243,61 @@ def _kept_columns(design: pd.DataFrame) -> tuple[list[str], list[str]]:
                 dropped.append(name)
                 continue
         kept.append(index)
-    return [design.columns[i] for i in kept], [name for name in dropped if not name.startswith("control:")]
+    return kept, [name for name in dropped if not name.startswith("control:")]
 
 
 def _fit(report: DriverReport, rows: pd.DataFrame) -> DriverReport:
     if len(rows) < MIN_ROWS:
         return _without_effects(report, f"too few rows: {len(rows)}, at least {MIN_ROWS} needed")
-    design, references, controls = _design(report.outcome, rows)
-    columns, dropped = _kept_columns(design)
-    if len(rows) < len(columns) + 10:
+    names, design, references, controls = _design(report.outcome, rows)
+    kept, dropped = _kept_columns(names, design)
+    if len(rows) < len(kept) + 10:
         return _without_effects(
-            report, f"too few rows: {len(rows)} for {len(columns)} parameters", references, controls, dropped
+            report, f"too few rows: {len(rows)} for {len(kept)} parameters", references, controls, dropped
         )
+    outcome = rows["outcome"].to_numpy()
+    reported = [i for i in kept if i > 0 and not names[i].startswith("control:")]
+    absorbed = [0, *(i for i in kept if names[i].startswith("control:"))]
+    if not reported:
+        return _without_effects(report, "no driver varies in these rows", references, controls, dropped)
     try:
-        fitted = sm.OLS(rows["outcome"].to_numpy(), design[columns].to_numpy()).fit(cov_type="HC1")
+        fitted = _ols(outcome, design[:, reported], design[:, absorbed])
         low_high = fitted.conf_int(alpha=ALPHA)
     except (np.linalg.LinAlgError, ValueError) as error:
         return _without_effects(report, f"the regression could not be fitted: {error}", references, controls,
                                 dropped)  # fmt: skip
     labels = _labels()
     effects = [
-        _effect(report.outcome, name, fitted.params[i], low_high[i], fitted.pvalues[i], references, labels)
-        for i, name in enumerate(columns)
-        if name != "const" and not name.startswith("control:")
+        _effect(report.outcome, names[column], fitted.params[i], low_high[i], fitted.pvalues[i], references, labels)
+        for i, column in enumerate(reported)
     ]
     effects.sort(key=lambda e: (not e.significant, -abs(e.effect)))
     return DriverReport(
         **{**report.__dict__, "effects": effects, "references": references, "controls": controls,
-           "dropped": dropped, "r_squared": round(float(fitted.rsquared), 4)}
+           "dropped": dropped, "r_squared": _r_squared(outcome, fitted.ssr)}
     )  # fmt: skip
+
+
+def _ols(outcome: np.ndarray, reported: np.ndarray, absorbed: np.ndarray):
+    """OLS with HC1 errors of the outcome on the reported and the absorbed columns (the constant and the
+    controls' fixed effects), giving the reported ones. The absorbed columns are partialled out first
+    (Frisch–Waugh–Lovell: the same coefficients, the same residuals), so that statsmodels fits a dozen
+    columns, not a hundred dummies: seconds instead of half a minute on 200,000 rows."""
+    inverse = np.linalg.pinv(absorbed.T @ absorbed)
+
+    def residuals(values):
+        return values - absorbed @ (inverse @ (absorbed.T @ values))
+
+    model = sm.OLS(residuals(outcome), residuals(reported))
+    # HC1 scales by the degrees of freedom of the whole model, absorbed columns included.
+    model.df_resid = len(outcome) - absorbed.shape[1] - reported.shape[1]
+    model.df_model = absorbed.shape[1] + reported.shape[1] - 1
+    return model.fit(cov_type="HC1")
+
+
+def _r_squared(outcome: np.ndarray, residual_sum_of_squares: float) -> float | None:
+    total = float(np.sum((outcome - outcome.mean()) ** 2))
+    return round(1 - residual_sum_of_squares / total, 4) if total > 0 else None
 
 
 def _without_effects(report, reason, references=None, controls=(), dropped=()) -> DriverReport:

@@ -415,3 +415,31 @@ class PublicInitiativeOut(Schema):
     value_after: float | None
     direction: str | None
     effect: str | None
+
+
+class DriverEffectOut(Schema):
+    name: str
+    effect: float
+    low: float
+    high: float
+    p_value: float
+    unit: str
+    significant: bool
+    sentence_en: str
+    sentence_tr: str
+
+
+class DriversOut(Schema):
+    outcome: str
+    unit: str
+    period: PeriodOut
+    dimension: str
+    member: str | None
+    rows_total: int
+    rows_used: int
+    effects: list[DriverEffectOut]
+    references: dict[str, str]
+    controls: list[str]
+    dropped: list[str]
+    r_squared: float | None
+    reason: str | None
