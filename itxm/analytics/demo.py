@@ -1,7 +1,16 @@
 """Demo step: the facts and rollups of everything the earlier steps wrote."""
 
 from itxm.analytics import facts
-from itxm.analytics.models import FactorRollup, PendingFact, Rollup, SurveyFact, SurveyFactor, TicketFact
+from itxm.analytics.models import (
+    FactorRollup,
+    MonthFactorRollup,
+    MonthRollup,
+    PendingFact,
+    Rollup,
+    SurveyFact,
+    SurveyFactor,
+    TicketFact,
+)
 
 ESTIMATED_ROWS = 60_000
 
@@ -11,5 +20,14 @@ def build(ctx) -> dict[str, int]:
 
 
 def reset() -> None:
-    for model in (PendingFact, Rollup, FactorRollup, SurveyFactor, SurveyFact, TicketFact):
+    for model in (
+        PendingFact,
+        MonthRollup,
+        MonthFactorRollup,
+        Rollup,
+        FactorRollup,
+        SurveyFactor,
+        SurveyFact,
+        TicketFact,
+    ):
         model.objects.all().delete()

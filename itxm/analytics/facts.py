@@ -16,6 +16,8 @@ from django.db.models import Q
 from itxm.analytics.models import (
     SAMPLE_SLICES,
     FactorRollup,
+    MonthFactorRollup,
+    MonthRollup,
     PendingFact,
     Rollup,
     SurveyFact,
@@ -311,8 +313,65 @@ def _factor_sql(dimension: str, days: list[str] | None) -> tuple[str, list]:
     return sql, [dimension, *params]
 
 
+def _month_starts(days: Iterable[date]) -> list[date]:
+    return sorted({day.replace(day=1) for day in days})
+
+
+def _next_month(first: date) -> date:
+    return date(first.year + (first.month == 12), first.month % 12 + 1, 1)
+
+
+MONTH_SOURCES = (
+    ("analytics_monthrollup", "analytics_rollup", MEASURES),
+    ("analytics_monthfactorrollup", "analytics_factorrollup", ("answers",)),
+)
+
+
+def refresh_months(months: Iterable[date] | None = None) -> None:
+    """Sum the daily rollups of these months (first days; ``None``: every month with data) into the
+    monthly ones. Plain SQL on table names, so that a migration can call it too."""
+    adapt = connection.ops.adapt_datefield_value
+    with connection.cursor() as cursor:
+        if months is None:
+            cursor.execute("SELECT MIN(day), MAX(day) FROM analytics_rollup")
+            low, high = cursor.fetchone()
+            months = _all_months(low, high)
+        for first in _month_starts(months):
+            after = _next_month(first)
+            for target, source, columns in MONTH_SOURCES:
+                keys = "dimension, member, group_id, service_id" + (", factor" if "factor" in target else "")
+                cursor.execute(f"DELETE FROM {target} WHERE day = %s", [adapt(first)])  # noqa: S608
+                cursor.execute(
+                    f"INSERT INTO {target} (day, {keys}, {', '.join(columns)}) "  # noqa: S608
+                    f"SELECT %s, {keys}, {', '.join(f'SUM({c})' for c in columns)} FROM {source} "
+                    f"WHERE day >= %s AND day < %s GROUP BY {keys}",
+                    [adapt(first), adapt(first), adapt(after)],
+                )
+
+
+def _all_months(low, high) -> list[date]:
+    if low is None:
+        return []
+    low, high = (date.fromisoformat(v) if isinstance(v, str) else v for v in (low, high))
+    months, current = [], low.replace(day=1)
+    while current <= high:
+        months.append(current)
+        current = _next_month(current)
+    return months
+
+
 def refresh_rollups(days: Iterable[date] | None = None) -> None:
-    """Recompute the rollups of these days (``None``: all of them)."""
+    """Recompute the daily rollups of these days (``None``: all of them), then their months."""
+    if days is not None:
+        days = set(days)
+    else:
+        MonthRollup.objects.all().delete()
+        MonthFactorRollup.objects.all().delete()
+    _refresh_days(days)
+    refresh_months(days)
+
+
+def _refresh_days(days: set[date] | None) -> None:
     if days is None:
         day_lists: list[list[str] | None] = [None]
         Rollup.objects.all().delete()
@@ -367,12 +426,21 @@ def rebuild(progress=None) -> dict[str, int]:
                 progress(len(facts))
         refresh_statistics(TicketFact, SurveyFact, SurveyFactor)
         refresh_rollups(None)
-        refresh_statistics(Rollup, FactorRollup)
+        refresh_statistics(Rollup, FactorRollup, MonthRollup, MonthFactorRollup)
+        _analyse_sqlite()
     return {
         "ticket facts": TicketFact.objects.count(),
         "survey facts": SurveyFact.objects.count(),
         "rollup rows": Rollup.objects.count(),
     }
+
+
+def _analyse_sqlite() -> None:
+    """SQLite picks the sample index for percentiles only when it has statistics of the tables."""
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            for table in ("analytics_ticketfact", "analytics_surveyfact", "analytics_rollup", "analytics_monthrollup"):
+                cursor.execute(f"ANALYZE {table}")
 
 
 def _lock() -> None:

@@ -99,13 +99,13 @@ class SurveyFactor(models.Model):
     factor = models.CharField(max_length=50)
 
 
-class Rollup(models.Model):
-    """Sums of the facts of one day for one member of one dimension, within one group and service.
+class RollupMeasures(models.Model):
+    """Sums of the facts of one day (or month) for one member of one dimension, within one group and
+    service.
 
     Ticket measures count on the day the ticket was resolved (``opened`` on the day it was opened),
     survey measures on the day the invitation went out (``invited``) or was answered (the rest)."""
 
-    day = models.DateField()
     dimension = models.CharField(max_length=20)
     member = models.CharField(max_length=50)
     group_id = models.BigIntegerField(null=True)
@@ -135,11 +135,26 @@ class Rollup(models.Model):
     scope_fields = SCOPED
 
     class Meta:
+        abstract = True
+
+
+class Rollup(RollupMeasures):
+    day = models.DateField()
+
+    class Meta:
         indexes = [models.Index(fields=["dimension", "day"]), models.Index(fields=["day"])]
 
 
-class FactorRollup(models.Model):
-    day = models.DateField()
+class MonthRollup(RollupMeasures):
+    """The daily rollups of one calendar month summed: a year reads twelve rows per member, not 365."""
+
+    day = models.DateField(help_text="the first day of the month")
+
+    class Meta:
+        indexes = [models.Index(fields=["dimension", "day"]), models.Index(fields=["day"])]
+
+
+class FactorCounts(models.Model):
     dimension = models.CharField(max_length=20)
     member = models.CharField(max_length=50)
     group_id = models.BigIntegerField(null=True)
@@ -148,6 +163,20 @@ class FactorRollup(models.Model):
     answers = models.IntegerField(default=0)
 
     scope_fields = SCOPED
+
+    class Meta:
+        abstract = True
+
+
+class FactorRollup(FactorCounts):
+    day = models.DateField()
+
+    class Meta:
+        indexes = [models.Index(fields=["dimension", "day"]), models.Index(fields=["day"])]
+
+
+class MonthFactorRollup(FactorCounts):
+    day = models.DateField(help_text="the first day of the month")
 
     class Meta:
         indexes = [models.Index(fields=["dimension", "day"]), models.Index(fields=["day"])]

@@ -7,7 +7,15 @@ from datetime import date
 from django.db.models import Count, F, Q, QuerySet, Sum
 
 from itxm.analytics.facts import DIMENSIONS, MEASURES, TEXT_MEMBERS
-from itxm.analytics.models import SAMPLE_SLICES, FactorRollup, Rollup, SurveyFact, TicketFact
+from itxm.analytics.models import (
+    SAMPLE_SLICES,
+    FactorRollup,
+    MonthFactorRollup,
+    MonthRollup,
+    Rollup,
+    SurveyFact,
+    TicketFact,
+)
 from itxm.org.scopes import Scope
 
 # Filters a rollup can answer: the group and service are part of every rollup row.
@@ -15,26 +23,63 @@ ROLLUP_FILTERS = {"group": "group_id", "service": "service_id"}
 SUMS = {name: Sum(name) for name in MEASURES}
 
 
-def _rollups(model, scope: Scope, dimension: str, start: date, end: date, filters: Mapping[str, int]) -> QuerySet:
-    qs = model.objects.filter(dimension=dimension, day__gte=start, day__lt=end)
-    for name, value in filters.items():
-        qs = qs.filter(**{ROLLUP_FILTERS[name]: value})
-    return scope.apply(qs)
+def _next_month(first: date) -> date:
+    return date(first.year + (first.month == 12), first.month % 12 + 1, 1)
+
+
+def split_by_month(start: date, end: date) -> tuple[list[tuple[date, date]], tuple[date, date] | None]:
+    """[start, end) as the whole months inside it (read from the monthly rollups) and the days at either
+    end (read from the daily ones)."""
+    first_whole = start if start.day == 1 else _next_month(start.replace(day=1))
+    after_whole = end.replace(day=1)
+    if first_whole >= after_whole:
+        return [(start, end)], None
+    edges = [(low, high) for low, high in ((start, first_whole), (after_whole, end)) if low < high]
+    return edges, (first_whole, after_whole)
+
+
+def _rollup_parts(daily, monthly, scope: Scope, dimension: str, start: date, end: date,
+                  filters: Mapping[str, int], member: str | None) -> list[QuerySet]:  # fmt: skip
+    edges, months = split_by_month(start, end)
+    parts = []
+    if edges:
+        days = Q()
+        for low, high in edges:
+            days |= Q(day__gte=low, day__lt=high)
+        parts.append(daily.objects.filter(days))
+    if months:
+        parts.append(monthly.objects.filter(day__gte=months[0], day__lt=months[1]))
+    found = []
+    for qs in parts:
+        qs = qs.filter(dimension=dimension)
+        if member is not None:
+            qs = qs.filter(member=member)
+        for name, value in filters.items():
+            qs = qs.filter(**{ROLLUP_FILTERS[name]: value})
+        found.append(scope.apply(qs))
+    return found
 
 
 def sums_by_member(
     scope: Scope, dimension: str, start: date, end: date, filters: Mapping[str, int] = {}, member: str | None = None
 ) -> dict[str, dict]:
-    qs = _rollups(Rollup, scope, dimension, start, end, filters)
-    if member is not None:
-        qs = qs.filter(member=member)
-    return {row.pop("member"): row for row in qs.values("member").annotate(**SUMS).order_by()}
+    found: dict[str, dict] = {}
+    for qs in _rollup_parts(Rollup, MonthRollup, scope, dimension, start, end, filters, member):
+        for row in qs.values("member").annotate(**SUMS).order_by():
+            key = row.pop("member")
+            if key in found:
+                found[key] = {name: (found[key][name] or 0) + (value or 0) for name, value in row.items()}
+            else:
+                found[key] = row
+    return found
 
 
 def sums_by_day(
     scope: Scope, dimension: str, member: str, start: date, end: date, filters: Mapping[str, int] = {}
 ) -> list[tuple[date, dict]]:
-    qs = _rollups(Rollup, scope, dimension, start, end, filters).filter(member=member)
+    qs = scope.apply(Rollup.objects.filter(dimension=dimension, member=member, day__gte=start, day__lt=end))
+    for name, value in filters.items():
+        qs = qs.filter(**{ROLLUP_FILTERS[name]: value})
     rows = qs.values("day").annotate(**SUMS).order_by("day")
     return [(row.pop("day"), row) for row in rows]
 
@@ -42,12 +87,11 @@ def sums_by_day(
 def factor_counts(
     scope: Scope, dimension: str, start: date, end: date, filters: Mapping[str, int] = {}, member: str | None = None
 ) -> dict[str, dict[str, int]]:
-    qs = _rollups(FactorRollup, scope, dimension, start, end, filters)
-    if member is not None:
-        qs = qs.filter(member=member)
     found: dict[str, dict[str, int]] = defaultdict(dict)
-    for row in qs.values("member", "factor").annotate(total=Sum("answers")).order_by():
-        found[row["member"]][row["factor"]] = row["total"]
+    for qs in _rollup_parts(FactorRollup, MonthFactorRollup, scope, dimension, start, end, filters, member):
+        for row in qs.values("member", "factor").annotate(total=Sum("answers")).order_by():
+            counts = found[row["member"]]
+            counts[row["factor"]] = counts.get(row["factor"], 0) + row["total"]
     return found
 
 

@@ -120,6 +120,39 @@ def _period(start: datetime, end: datetime) -> dict:
     return {"from": start.isoformat(), "to": end.isoformat()}
 
 
+@dataclass(frozen=True)
+class Counts:
+    """What the rules compare a subject with, summed over facts (peers = everyone − the subject)."""
+
+    delivered: int = 0
+    answered: int = 0
+    timed: int = 0  # answered, with the moment of the answer
+    fast: int = 0
+    tens: int = 0
+    bad: int = 0  # answered, about a bad journey
+    bad_high: int = 0
+
+    @classmethod
+    def of(cls, facts: Iterable[SurveyFact]) -> "Counts":
+        found = dict.fromkeys(cls.__dataclass_fields__, 0)
+        for f in facts:
+            found["delivered"] += 1
+            if not f.answered:
+                continue
+            found["answered"] += 1
+            found["tens"] += f.score == 10
+            if f.answered_at is not None:
+                found["timed"] += 1
+                found["fast"] += (_seconds_after(f) or 0) <= FAST_SECONDS
+            if f.bad_journey:
+                found["bad"] += 1
+                found["bad_high"] += f.score >= 9
+        return cls(**found)
+
+    def __sub__(self, other: "Counts") -> "Counts":
+        return Counts(**{name: getattr(self, name) - getattr(other, name) for name in self.__dataclass_fields__})
+
+
 def detect(
     facts: Sequence[SurveyFact],
     start: datetime,
@@ -129,7 +162,8 @@ def detect(
 ) -> list[GamingWarning]:
     """Every warning for the period [start, end), each subject compared with its baseline and peers.
 
-    Facts resolved in [baseline_start, start) are the baseline; peers are all other subjects in the period.
+    Facts resolved in [baseline_start, start) are the baseline; peers are all other subjects in the period
+    (their figures are the period's totals minus the subject's own, so that this stays linear).
     """
     subject_of = SUBJECTS[by]
     current: dict[Subject, list[SurveyFact]] = defaultdict(list)
@@ -143,12 +177,14 @@ def detect(
         elif baseline_start is not None and baseline_start <= fact.resolved_at < start:
             baseline[subject.id].append(fact)
     in_period = [f for items in current.values() for f in items]
+    everyone = Counts.of(in_period)
+    answers_from = Counter(f.client_ip for f in in_period if f.answered and f.client_ip)
     warnings: list[GamingWarning] = []
     context = {"period": _period(start, end)}
     for subject, own in sorted(current.items(), key=lambda item: item[0].id):
-        peers = [f for f in in_period if subject_of(f) != subject]
+        peers = everyone - Counts.of(own)
         for rule in (response_rate_spike, fast_answers, same_network, tens_jump, score_disagreement):
-            found = rule(subject, own, baseline.get(subject.id, []), peers, in_period)
+            found = rule(subject, own, baseline.get(subject.id, []), peers, answers_from)
             if found is not None:
                 warnings.append(
                     GamingWarning(
@@ -173,13 +209,13 @@ class _Found:
     examples: tuple[str, ...]
 
 
-def response_rate_spike(subject, own, baseline, peers, everyone) -> _Found | None:
+def response_rate_spike(subject, own, baseline, peers: Counts, answers_from) -> _Found | None:
     """Far more of this subject's surveys are answered than its own past and its peers'."""
     answered = sum(f.answered for f in own)
     if len(own) < MIN_DELIVERED:
         return None
     rate = answered / len(own)
-    peer_rate = _share(sum(f.answered for f in peers), len(peers))
+    peer_rate = _share(peers.answered, peers.delivered)
     own_before = _share(sum(f.answered for f in baseline), len(baseline)) if len(baseline) >= MIN_DELIVERED else None
     references = [r for r in (peer_rate, own_before) if r is not None]
     if not references:
@@ -207,14 +243,12 @@ def _seconds_after(fact: SurveyFact) -> float | None:
     return (fact.answered_at - fact.resolved_at).total_seconds() if fact.answered_at else None
 
 
-def fast_answers(subject, own, baseline, peers, everyone) -> _Found | None:
+def fast_answers(subject, own, baseline, peers: Counts, answers_from) -> _Found | None:
     """Many answers within ``FAST_SECONDS`` of the resolution: before the caller could have read the e-mail."""
     answered = [f for f in own if f.answered and f.answered_at is not None]
     fast = [f for f in answered if (_seconds_after(f) or 0) <= FAST_SECONDS]
     if len(fast) < FAST_MIN or len(fast) / len(answered) < FAST_SHARE:
         return None
-    peer_answered = [f for f in peers if f.answered and f.answered_at is not None]
-    peer_fast = sum((_seconds_after(f) or 0) <= FAST_SECONDS for f in peer_answered)
     return _Found(
         FAST_ANSWERS,
         f"{len(fast)} of {len(answered)} answers came within {FAST_SECONDS} s of the resolution",
@@ -222,7 +256,7 @@ def fast_answers(subject, own, baseline, peers, everyone) -> _Found | None:
             "answers": len(answered),
             "fast_answers": len(fast),
             "fast_share_pct": _pct(len(fast) / len(answered)),
-            "peers_fast_share_pct": _pct(_share(peer_fast, len(peer_answered))),
+            "peers_fast_share_pct": _pct(_share(peers.fast, peers.timed)),
             "median_seconds_fast": round(median(_seconds_after(f) for f in fast), 1),
             "threshold_seconds": FAST_SECONDS,
         },
@@ -230,7 +264,7 @@ def fast_answers(subject, own, baseline, peers, everyone) -> _Found | None:
     )
 
 
-def same_network(subject, own, baseline, peers, everyone) -> _Found | None:
+def same_network(subject, own, baseline, peers: Counts, answers_from: Counter) -> _Found | None:
     """One address answers for several different callers of this subject, and hardly for anyone else's.
 
     An office behind one proxy answers for every agent alike; an agent's own desk answers for theirs.
@@ -239,11 +273,10 @@ def same_network(subject, own, baseline, peers, everyone) -> _Found | None:
     for fact in own:
         if fact.answered and fact.client_ip:
             by_ip[fact.client_ip].append(fact)
-    all_from: Counter = Counter(f.client_ip for f in everyone if f.answered and f.client_ip)
     worst = None
     for ip, answers in by_ip.items():
         callers = {f.caller_id for f in answers}
-        own_share = len(answers) / all_from[ip]
+        own_share = len(answers) / answers_from[ip]
         if len(callers) >= IP_MIN_CALLERS and own_share >= IP_OWN_SHARE and (worst is None or len(answers) > worst[1]):
             worst = (ip, len(answers), len(callers), own_share, answers)
     if worst is None:
@@ -262,16 +295,15 @@ def same_network(subject, own, baseline, peers, everyone) -> _Found | None:
     )
 
 
-def tens_jump(subject, own, baseline, peers, everyone) -> _Found | None:
+def tens_jump(subject, own, baseline, peers: Counts, answers_from) -> _Found | None:
     """The share of 10s rose sharply against the subject's own past and its peers."""
     scores = [f.score for f in own if f.answered]
     if len(scores) < MIN_ANSWERS:
         return None
     tens = sum(s == 10 for s in scores)
     before = [f.score for f in baseline if f.answered]
-    peer_scores = [f.score for f in peers if f.answered]
     own_before = _share(sum(s == 10 for s in before), len(before)) if len(before) >= MIN_ANSWERS else None
-    peer_share = _share(sum(s == 10 for s in peer_scores), len(peer_scores))
+    peer_share = _share(peers.tens, peers.answered)
     references = [r for r in (own_before, peer_share) if r is not None]
     if not references:
         return None
@@ -295,14 +327,13 @@ def tens_jump(subject, own, baseline, peers, everyone) -> _Found | None:
     )
 
 
-def score_disagreement(subject, own, baseline, peers, everyone) -> _Found | None:
+def score_disagreement(subject, own, baseline, peers: Counts, answers_from) -> _Found | None:
     """9–10 given for reopened tickets or half a day lost, far more often than peers' callers do."""
     bad = [f for f in own if f.answered and f.bad_journey]
     if len(bad) < MIN_BAD:
         return None
     high = [f for f in bad if f.score >= 9]
-    peer_bad = [f for f in peers if f.answered and f.bad_journey]
-    peer_high = _share(sum(f.score >= 9 for f in peer_bad), len(peer_bad))
+    peer_high = _share(peers.bad_high, peers.bad)
     share = len(high) / len(bad)
     reference = peer_high or 0.0
     p = binomial_tail(len(high), len(bad), reference)

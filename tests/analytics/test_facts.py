@@ -1,12 +1,12 @@
 """Metrics from tickets sent through ingestion and answered through surveys, against hand-computed
 figures; facts follow every change without a rebuild, and a rebuild gives the same rollups."""
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 
 from itxm.analytics import facts, services
-from itxm.analytics.models import PendingFact, Rollup
+from itxm.analytics.models import MonthRollup, PendingFact, Rollup
 from itxm.org.scopes import EVERYTHING, scope_for
 from tests.analytics.conftest import DAY, PERIOD, TODAY, answer, ingest, ticket_row
 
@@ -90,12 +90,18 @@ def test_a_second_click_and_a_reassigned_ticket_show_without_a_rebuild(answered)
     assert not PendingFact.objects.exists()
     assert groups["GRP-ALPHA"].metrics["resolved"] == 3 and groups["GRP-ZETA"].metrics["resolved"] == 3
     assert groups["GRP-ALPHA"].metrics["happiness"] == round(100 * (2 - 1) / 3, 1)  # 9, 3, 10
-    incremental = sorted(Rollup.objects.values_list("day", "dimension", "member", "group_id", "resolved",
-                                                    "answered", "score_sum"))  # fmt: skip
+
+    def rollups():
+        return [
+            sorted(
+                model.objects.values_list("day", "dimension", "member", "group_id", "resolved", "answered", "score_sum")
+            )  # fmt: skip
+            for model in (Rollup, MonthRollup)
+        ]
+
+    incremental = rollups()
     facts.rebuild()
-    rebuilt = sorted(Rollup.objects.values_list("day", "dimension", "member", "group_id", "resolved",
-                                                "answered", "score_sum"))  # fmt: skip
-    assert incremental == rebuilt
+    assert rollups() == incremental
 
 
 def test_trend_buckets_add_up_to_the_period(answered):
@@ -154,3 +160,23 @@ def test_percentiles_of_many_tickets_come_from_a_sample(answered, monkeypatch):
     mail = by_code(services.metrics(EVERYTHING, "service", MARCH))["SVC-MAIL"]
     assert mail.resolution_hours["sampled"] is True
     assert services.percentile_slices(1_000_000) == 1
+
+
+def test_a_period_of_whole_months_reads_the_monthly_rollups_and_agrees(answered):
+    from itxm.analytics.models import MonthRollup
+    from itxm.analytics.periods import Period
+    from itxm.analytics.queries import split_by_month
+
+    assert split_by_month(date(2025, 1, 15), date(2025, 4, 10)) == (
+        [(date(2025, 1, 15), date(2025, 2, 1)), (date(2025, 4, 1), date(2025, 4, 10))],
+        (date(2025, 2, 1), date(2025, 4, 1)),
+    )
+    assert split_by_month(date(2025, 1, 1), date(2025, 2, 1)) == ([], (date(2025, 1, 1), date(2025, 2, 1)))
+    assert split_by_month(date(2025, 1, 3), date(2025, 1, 20)) == ([(date(2025, 1, 3), date(2025, 1, 20))], None)
+    wide = Period(TODAY - timedelta(days=70), TODAY + timedelta(days=70))
+    assert split_by_month(wide.start, wide.end)[1] is not None
+    for dimension in ("service", "group", "country"):
+        short = {m.code: (m.metrics, m.factors) for m in services.metrics(EVERYTHING, dimension, MARCH)}
+        long = {m.code: (m.metrics, m.factors) for m in services.metrics(EVERYTHING, dimension, wide)}
+        assert long == short, dimension
+    assert MonthRollup.objects.filter(dimension="service", day=TODAY.replace(day=1)).exists()
