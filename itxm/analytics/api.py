@@ -180,12 +180,16 @@ def archive_xla(request, xla_id: int, restore: bool = False):
 @xla_router.get("/{xla_id}/scorecard", response=schemas.ScorecardOut, summary="An XLA's status, history and warnings")
 def get_scorecard(request, xla_id: int, today: date | None = None, history: int | None = None):
     card = xla.scorecard(scope_for(request.auth), xla_id, today, history)
-    return {
-        "xla": card.xla,
-        "current": _result(card.current),
-        "history": [_result(result) for result in card.history],
-        "gaming_warnings": card.gaming_warnings,
-    }
+    return {"xla": card.xla, "current": _result(card.current), "history": [_result(r) for r in card.history]}
+
+
+@xla_router.get(
+    "/{xla_id}/gaming-warnings",
+    response=schemas.GamingWarningsOut,
+    summary="Gaming warnings of the XLA's current period, about its teams",
+)
+def get_xla_warnings(request, xla_id: int, today: date | None = None):
+    return {"warnings": xla.gaming_warnings(scope_for(request.auth), xla_id, today)}
 
 
 def _result(result: xla.XlaResult) -> dict:

@@ -59,7 +59,7 @@ class MemberMetricsOut(Schema):
     metrics: MetricsOut
     factors: FactorsOut
     resolution_hours: dict[str, float | bool | None] = Field(
-        ..., description="p50 and p90; sampled: estimated from a sample (more than 50,000 tickets)"
+        ..., description="p50 and p90; sampled: estimated from a sample (more than 20,000 tickets)"
     )
 
 
@@ -268,7 +268,10 @@ class ScorecardOut(Schema):
     xla: XlaOut
     current: XlaResultOut
     history: list[XlaResultOut]
-    gaming_warnings: list[GamingWarningOut]
+
+
+class GamingWarningsOut(Schema):
+    warnings: list[GamingWarningOut]
 
 
 class VariantOut(Schema):

@@ -4,10 +4,10 @@ An indicator is *met* when its value is on the right side of its target, *at ris
 less than its margin, *breached* otherwise, and *not judged* below the minimum number of answers (or of
 resolved tickets, for operational ones). Points: met 1, at risk ½, breached 0; the XLA score is the
 weighted mean of the judged indicators' points × 100; the XLA is met from 80, at risk from 50, breached
-below. Gaming warnings for the XLA's period are shown beside it: an XLA is a measure, not a target.
+below. Gaming warnings for the XLA's period are served beside it: an XLA is a measure, not a target.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
 from django.db import transaction
@@ -103,7 +103,6 @@ class Scorecard:
     xla: Xla
     current: XlaResult
     history: list[XlaResult]
-    gaming_warnings: list = field(default_factory=list)
 
 
 # --- definitions ----------------------------------------------------------------------------------
@@ -269,16 +268,24 @@ def _moment(day: date) -> datetime:
 
 
 def scorecard(scope: Scope, pk: int, today: date | None = None, history: int | None = None) -> Scorecard:
-    """The XLA in the period holding ``today`` and the periods before it, with the period's gaming
-    warnings about the XLA's groups (all warnings the reader may see, for a scope not about a group)."""
+    """The XLA in the period holding ``today`` and the periods before it."""
     xla = get_xla(scope, pk)
     today = today or timezone.now().date()
     count = history or (12 if xla.period == PeriodKind.MONTH else 4)
     results = [evaluate(scope, xla, period) for period in last_periods(xla.period, today, count)]
+    return Scorecard(xla=xla, current=results[-1], history=results[:-1])
+
+
+def gaming_warnings(scope: Scope, pk: int, today: date | None = None) -> list:
+    """The gaming warnings of the XLA's current period, about the XLA's groups and their agents (all the
+    reader may see, for an XLA not about teams): shown beside the scorecard, because an XLA is a measure,
+    not a target. Apart from the scorecard, as they compare every agent with its peers over months."""
+    xla = get_xla(scope, pk)
+    today = today or timezone.now().date()
     current = calendar_period(xla.period, today)
     until = min(current.end, today + timedelta(days=1))
     warnings = services.gaming_warnings(scope, _moment(current.start), _moment(until))
     group_ids = set(xla.groups.values_list("id", flat=True))
-    if group_ids:  # an XLA about teams: the warnings about those teams and their agents
+    if group_ids:
         warnings = [w for w in warnings if w.group_id in group_ids]
-    return Scorecard(xla=xla, current=results[-1], history=results[:-1], gaming_warnings=warnings)
+    return warnings

@@ -101,3 +101,12 @@ def test_periods():
     assert Period(date(2025, 3, 1), date(2025, 3, 11)).previous() == Period(date(2025, 2, 19), date(2025, 3, 1))
     with pytest.raises(ValueError):
         Period(date(2025, 3, 1), date(2025, 3, 1))
+
+
+@pytest.mark.parametrize(("promoters", "detractors", "answers"), [(120, 50, 200), (300, 100, 600), (150, 150, 400)])
+def test_the_normal_interval_of_large_samples_agrees_with_the_bootstrap(promoters, detractors, answers, monkeypatch):
+    normal = metrics.happiness_interval(promoters, detractors, answers)
+    monkeypatch.setattr(metrics, "LARGE_SAMPLE", 10**9)
+    monkeypatch.setattr(metrics, "BOOTSTRAP_DRAWS", 40_000)
+    bootstrap = metrics.happiness_interval(promoters, detractors, answers)
+    assert abs(normal.low - bootstrap.low) < 1.0 and abs(normal.high - bootstrap.high) < 1.0

@@ -76,6 +76,8 @@ def test_create_score_and_edit_an_xla(answered, users, client_for, settings):  #
     assert values["reopen_rate"] == (25.0, "breached")
     assert current["score"] == 40.0 and current["status"] == "breached"  # 2 of 5 weighted points
     assert len(card.json()["history"]) == 1
+    warnings = admin.get(f"/api/v1/xlas/{created['id']}/gaming-warnings?today={TODAY}")
+    assert warnings.status_code == 200 and warnings.json() == {"warnings": []}
     edited = put(admin, f"/api/v1/xlas/{created['id']}", mail_xla(indicators=[{"metric": "happiness", "target": 20}]))
     assert edited.status_code == 200 and len(edited.json()["indicators"]) == 1
     card = admin.get(f"/api/v1/xlas/{created['id']}/scorecard?today={TODAY}").json()
