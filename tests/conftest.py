@@ -17,6 +17,15 @@ def fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["tests.hashers.FastArgon2PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def forget_remembered_results():
+    # Each test's transaction is rolled back, the facts' version with it: results kept by one test must
+    # not answer the next.
+    from itxm.analytics.remembered import forget
+
+    forget()
+
+
 @pytest.fixture
 def org(db):
     """Two suppliers, each running a group; one in-house group; two services.

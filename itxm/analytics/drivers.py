@@ -8,17 +8,20 @@ Resolution times are compared within service, kind, country and resolving group 
 are controls and not reported, so that slow services and slow groups do not pass for slow journeys.
 """
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 import statsmodels.api as sm
+from django.db.models.functions import Mod
 from django.utils import translation
 
 from itxm.analytics import facts, queries
-from itxm.analytics.models import TicketFact
+from itxm.analytics.models import SAMPLE_SLICES, TicketFact
 from itxm.analytics.periods import Period
+from itxm.analytics.remembered import remembered, scope_key
 from itxm.analytics.services import AnalyticsError, check_dimension, check_filters, factor_polarities
 from itxm.org.scopes import Scope
 from itxm.tickets.models import Channel
@@ -30,8 +33,7 @@ JOURNEY = (*COUNTS, "waiting_hours")
 # The resolving group is held equal too: whether a ticket is passed on decides which group resolves it,
 # and a slow desk that resolves its own tickets would otherwise make "no reassignment" look slow.
 CONTROLS = ("service", "kind", "country", "group")
-MAX_ROWS = 200_000
-SAMPLE_SEED = 20250630
+MAX_ROWS = 20_000
 MIN_ROWS = 30
 ALPHA = 0.05
 # A factor named by fewer answers gives an interval too wide to say anything.
@@ -104,8 +106,14 @@ def drivers(
     if outcome not in OUTCOMES:
         raise AnalyticsError(f"unknown outcome {outcome!r}; one of {', '.join(OUTCOMES)}")
     check_dimension(dimension)
+    filters = check_filters(filters)
     facts.catch_up()
-    rows, rows_total = _rows(scope, period, outcome, dimension, member, check_filters(filters))
+    key = (scope_key(scope), period, outcome, dimension, member, tuple(sorted(filters.items())))
+    return remembered("drivers", key, lambda: _drivers(scope, period, outcome, dimension, member, filters))
+
+
+def _drivers(scope, period, outcome, dimension, member, filters) -> DriverReport:
+    rows, rows_total = _rows(scope, period, outcome, dimension, member, filters)
     report = DriverReport(
         outcome=outcome, unit=UNITS[outcome], period=period, dimension=dimension, member=member,
         rows_total=rows_total, rows_used=len(rows),
@@ -116,21 +124,9 @@ def drivers(
 # --- rows -----------------------------------------------------------------------------------------
 
 
-def _sampled_ids(ids: list[int]) -> list[int]:
-    if len(ids) <= MAX_ROWS:
-        return ids
-    rng = np.random.default_rng(SAMPLE_SEED)
-    return sorted(int(i) for i in rng.choice(np.array(ids), size=MAX_ROWS, replace=False))
-
-
-def _in_chunks(qs, key: str, ids: list[int], fields: tuple[str, ...], every: int | None = None) -> list[tuple]:
-    """The rows of ``qs`` whose ``key`` is in ``ids`` (all of them in one query when ``every`` ids match)."""
-    if every == len(ids):
-        return list(qs.values_list(*fields))
-    found = []
-    for start in range(0, len(ids), CHUNK):
-        found.extend(qs.filter(**{f"{key}__in": ids[start : start + CHUNK]}).values_list(*fields))
-    return found
+def _slices(total: int) -> int:
+    """How many of the SAMPLE_SLICES id slices hold about ``MAX_ROWS`` of ``total`` rows."""
+    return SAMPLE_SLICES if total <= MAX_ROWS else max(1, math.ceil(SAMPLE_SLICES * MAX_ROWS / total))
 
 
 def _rows(scope, period, outcome, dimension, member, filters) -> tuple[pd.DataFrame, int]:
@@ -144,32 +140,39 @@ def _ticket_rows(scope, period, dimension, member, filters) -> tuple[pd.DataFram
     qs = queries.tickets(scope, period.start, period.end, dimension, member, filters).filter(
         resolution_seconds__isnull=False
     )
-    ids = list(qs.values_list("ticket_id", flat=True))
+    total = qs.count()
+    if (slices := _slices(total)) < SAMPLE_SLICES:
+        qs = qs.filter(sample__lt=slices)  # a slice of tickets by id: indexed, and as good as random here
     fields = ("resolution_seconds", *COUNTS, "waiting_seconds", "channel", "priority", "service_id", "kind",
               "country", "group_id")  # fmt: skip
-    rows = pd.DataFrame(_in_chunks(qs, "ticket_id", _sampled_ids(ids), fields, len(ids)), columns=fields)
+    rows = pd.DataFrame(list(qs.values_list(*fields)), columns=fields)
     rows["outcome"] = rows.pop("resolution_seconds") / 3600
     rows = rows.rename(columns={"service_id": "service", "group_id": "group"})
-    return _journey(rows), len(ids)
+    return _journey(rows), total
 
 
 def _answer_rows(scope, period, outcome, dimension, member, filters) -> tuple[pd.DataFrame, int]:
     qs = queries.answers(scope, period.start, period.end, dimension, member, filters).filter(
         ticket_id__isnull=False, **{f"{outcome}__isnull": False}
     )
-    answered = list(qs.values_list("invitation_id", flat=True))
+    total = qs.count()
+    if (slices := _slices(total)) < SAMPLE_SLICES:
+        qs = qs.alias(slice=Mod("invitation_id", SAMPLE_SLICES)).filter(slice__lt=slices)
     fields = ("ticket_id", outcome, "channel", "priority", "factors")
-    sample = _sampled_ids(answered)
-    rows = pd.DataFrame(_in_chunks(qs, "invitation_id", sample, fields, len(answered)), columns=fields)
+    rows = pd.DataFrame(list(qs.values_list(*fields)), columns=fields)
     journeys = _ticket_journeys(rows["ticket_id"].unique().tolist())
     # An answer whose ticket has no facts (not ingested yet) has no journey to explain it: left out.
     rows = rows.merge(journeys, on="ticket_id", how="inner").rename(columns={outcome: "outcome"})
-    return _journey(rows), len(answered)
+    return _journey(rows), total
 
 
 def _ticket_journeys(ticket_ids: list[int]) -> pd.DataFrame:
     fields = ("ticket_id", *COUNTS, "waiting_seconds")
-    return pd.DataFrame(_in_chunks(TicketFact.objects.all(), "ticket_id", ticket_ids, fields), columns=fields)
+    found = []
+    for start in range(0, len(ticket_ids), CHUNK):
+        chunk = ticket_ids[start : start + CHUNK]
+        found.extend(TicketFact.objects.filter(ticket_id__in=chunk).values_list(*fields))
+    return pd.DataFrame(found, columns=fields)
 
 
 def _journey(rows: pd.DataFrame) -> pd.DataFrame:

@@ -11,11 +11,12 @@ from datetime import date, datetime
 from itertools import islice
 
 from django.db import connection, transaction
-from django.db.models import Q
+from django.db.models import F, Q
 
 from itxm.analytics.models import (
     SAMPLE_SLICES,
     FactorRollup,
+    FactsVersion,
     MonthFactorRollup,
     MonthRollup,
     PendingFact,
@@ -428,11 +429,22 @@ def rebuild(progress=None) -> dict[str, int]:
         refresh_rollups(None)
         refresh_statistics(Rollup, FactorRollup, MonthRollup, MonthFactorRollup)
         _analyse_sqlite()
+        _moved()
     return {
         "ticket facts": TicketFact.objects.count(),
         "survey facts": SurveyFact.objects.count(),
         "rollup rows": Rollup.objects.count(),
     }
+
+
+def version() -> int:
+    """Moves whenever facts change (a catch-up that did something, a rebuild)."""
+    return FactsVersion.objects.filter(pk=1).values_list("version", flat=True).first() or 0
+
+
+def _moved() -> None:
+    if not FactsVersion.objects.filter(pk=1).update(version=F("version") + 1):
+        FactsVersion.objects.get_or_create(pk=1, defaults={"version": 1})
 
 
 def _analyse_sqlite() -> None:
@@ -463,6 +475,7 @@ def catch_up() -> int:
         invitations = [object_id for _, kind, object_id in pending if kind == PendingFact.INVITATION]
         days = refresh_tickets(tickets) | refresh_invitations(invitations)
         refresh_rollups(days)
+        _moved()
         done = [row[0] for row in pending]
         for begin in range(0, len(done), CHUNK):
             PendingFact.objects.filter(id__in=done[begin : begin + CHUNK]).delete()

@@ -10,11 +10,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from django.db.models import Avg, Count, F, OuterRef, Q, QuerySet, Subquery, Sum
+from django.utils.translation import get_language
 
 from itxm.analytics import facts, queries, services
 from itxm.analytics import metrics as maths
 from itxm.analytics.models import SurveyFact, SurveyFactor, TicketFact
 from itxm.analytics.periods import Period
+from itxm.analytics.remembered import remembered, scope_key
 from itxm.org.models import Group
 from itxm.org.scopes import Scope
 from itxm.tickets.models import Channel, TicketState
@@ -117,10 +119,16 @@ def variants(
     the answers about those tickets; a variant hurts when it is well below that of all of them."""
     if path not in PATH_COLUMNS:
         raise services.AnalyticsError(f"path is one of {', '.join(PATH_COLUMNS)}")
-    column = PATH_COLUMNS[path]
     services.check_dimension(dimension)
+    filters = services.check_filters(filters)
     facts.catch_up()
-    base = queries.tickets(scope, period.start, period.end, dimension, member, services.check_filters(filters))
+    key = (scope_key(scope), get_language(), period, path, dimension, member, tuple(sorted(filters.items())), limit)
+    return remembered("variants", key, lambda: _variants(scope, period, path, dimension, member, filters, limit))
+
+
+def _variants(scope, period, path, dimension, member, filters, limit) -> list[Variant]:
+    column = PATH_COLUMNS[path]
+    base = queries.tickets(scope, period.start, period.end, dimension, member, filters)
     base = base.exclude(**{column: ""})
     total = base.count()
     rows = list(_variant_sums(base, column)[:limit])
@@ -240,10 +248,14 @@ def channels(
     """Per channel, the tickets opened in the period, what they were about and how people found them;
     and the services whose people avoid the self-service portal, with the factors they name."""
     services.check_dimension(dimension)
+    filters = services.check_filters(filters)
     facts.catch_up()
-    base = queries.tickets(
-        scope, period.start, period.end, dimension, member, services.check_filters(filters), by="opened_day"
-    )
+    key = (scope_key(scope), get_language(), period, dimension, member, tuple(sorted(filters.items())))
+    return remembered("channels", key, lambda: _channels(scope, period, dimension, member, filters))
+
+
+def _channels(scope, period, dimension, member, filters) -> ChannelReport:
+    base = queries.tickets(scope, period.start, period.end, dimension, member, filters, by="opened_day")
     rows = list(
         base.values("channel")
         .annotate(

@@ -194,6 +194,12 @@ class PendingFact(models.Model):
         constraints = [models.UniqueConstraint(fields=["kind", "object_id"], name="pending_fact_unique")]
 
 
+class FactsVersion(models.Model):
+    """One row counting changes of the facts: results computed from them may be kept until it moves."""
+
+    version = models.BigIntegerField(default=0)
+
+
 class Direction(models.TextChoices):
     HIGHER = "higher", _("higher is better")
     LOWER = "lower", _("lower is better")

@@ -35,7 +35,7 @@ def add_tickets(hours, reassignments, reopens=None, waiting_hours=None, channels
             ticket_id=i + 1, opened_day=DAY, resolved_day=DAY, kind="incident", channel=channels[i],
             priority=priorities[i], service_id=int(services[i]), group_id=int(groups[i]), country=countries[i],
             resolution_seconds=int(round(hours[i] * 3600)), reassignments=int(reassignments[i]),
-            reopens=int(reopens[i]), waiting_seconds=int(round(waiting_hours[i] * 3600)),
+            reopens=int(reopens[i]), waiting_seconds=int(round(waiting_hours[i] * 3600)), sample=(i + 1) % 64,
         )
         for i in range(count)
     )  # fmt: skip
@@ -200,7 +200,8 @@ def test_large_data_is_sampled_and_says_so(monkeypatch):
     monkeypatch.setattr(drivers_module, "MAX_ROWS", 150)
     planted_tickets()
     report = drivers(EVERYTHING, PERIOD, "resolution_hours")
-    assert (report.rows_used, report.rows_total) == (150, 400)
+    # 24 of 64 id slices (64 × 150 / 400, rounded up): ids 1-400 leave 0-15 seven times, 16-63 six times
+    assert (report.rows_used, report.rows_total) == (16 * 7 + 8 * 6, 400)
     assert by_name(report)["reassignments"].significant
 
 
