@@ -10,6 +10,7 @@ from itxm.org.services import create_user
 from itxm.tickets.models import EventKind, Ticket, TicketEvent
 
 PASSWORD = "correct-horse-battery-staple"
+pytest.register_assert_rewrite("tests.analytics.uci_figures")
 
 
 @pytest.fixture(autouse=True)

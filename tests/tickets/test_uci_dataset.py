@@ -18,6 +18,7 @@ from django.core.management.base import CommandError
 from itxm.tickets.mapping import load_mapping
 from itxm.tickets.models import Ticket, TicketEvent
 from itxm.tickets.services import import_ticket_file
+from tests.analytics.uci_figures import assert_analytics_equal_an_independent_computation
 
 DATASETS = Path(os.environ.get("ITXM_DATASETS") or Path(__file__).resolve().parents[2].parent / "shared" / "datasets")
 DATASET = DATASETS / "uci-incident-event-log.csv.gz"
@@ -119,6 +120,7 @@ def test_the_real_log_imports_completely_twice_and_matches_an_independent_comput
     assert actual["incidents"] == expected["incidents"] == 24918
     for name in ("mean_reassignments", "share_reopened", "median_hours_to_resolve", "share_made_sla"):
         assert actual[name] == pytest.approx(expected[name], rel=1e-12), name
+    assert_analytics_equal_an_independent_computation(DATASET)
 
     unprefixed = tmp_path / "unprefixed.csv"
     strip_prefixes(unprefixed)
