@@ -7,7 +7,7 @@ once for all of them.
 from datetime import date
 
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
 
 from itxm.demo import build_demo, window
 
@@ -16,6 +16,10 @@ END = date(2025, 6, 30)
 
 @pytest.fixture(scope="package")
 def demo(django_db_setup, django_db_blocker):
+    if connection.vendor == "postgresql":
+        # The findings are properties of the demo's data; the SQL that finds them runs on PostgreSQL in the
+        # unit tests. Building the demo again on PostgreSQL would cost the suite two minutes.
+        pytest.skip("the demo findings are checked on SQLite")
     with django_db_blocker.unblock(), transaction.atomic():
         summary = build_demo(seed=42, end=END)
         yield summary
