@@ -142,7 +142,7 @@ def _ticket_rows(scope, period, dimension, member, filters) -> tuple[pd.DataFram
     )
     total = qs.count()
     if (slices := _slices(total)) < SAMPLE_SLICES:
-        qs = qs.filter(sample__lt=slices)  # a slice of tickets by id: indexed, and as good as random here
+        qs = qs.filter(sample__in=range(slices))  # slices of tickets by id: indexed, and as good as random here
     fields = ("resolution_seconds", *COUNTS, "waiting_seconds", "channel", "priority", "service_id", "kind",
               "country", "group_id")  # fmt: skip
     rows = pd.DataFrame(list(qs.values_list(*fields)), columns=fields)

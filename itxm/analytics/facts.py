@@ -15,6 +15,7 @@ from django.db.models import F, Q
 
 from itxm.analytics.models import (
     SAMPLE_SLICES,
+    TOTAL,
     FactorRollup,
     FactsVersion,
     MonthFactorRollup,
@@ -393,6 +394,21 @@ def _refresh_days(days: set[date] | None) -> None:
             for dimension in DIMENSIONS:
                 cursor.execute(*_rollup_sql(dimension, chunk))
                 cursor.execute(*_factor_sql(dimension, chunk))
+            for table, columns in (("analytics_rollup", MEASURES), ("analytics_factorrollup", ("answers",))):
+                cursor.execute(*_totals_sql(table, columns, chunk))
+
+
+def _totals_sql(table: str, columns, days: list[str] | None) -> tuple[str, list]:
+    """Rows summing every group and service (group and service ``TOTAL``), for readers who see
+    everything: a year of one dimension is then one row per member and month."""
+    keys = "day, dimension, member" + (", factor" if "factor" in table else "")
+    where, params = _day_filter("day", days)
+    sql = (
+        f"INSERT INTO {table} ({keys}, group_id, service_id, {', '.join(columns)}) "  # noqa: S608
+        f"SELECT {keys}, %s, %s, {', '.join(f'SUM({c})' for c in columns)} FROM {table} "
+        f"WHERE {where} GROUP BY {keys}"
+    )
+    return sql, [TOTAL, TOTAL, *params]
 
 
 # --- whole rebuild and catching up ----------------------------------------------------------------

@@ -9,6 +9,7 @@ from django.db.models import Count, F, Q, QuerySet, Sum
 from itxm.analytics.facts import DIMENSIONS, MEASURES, TEXT_MEMBERS
 from itxm.analytics.models import (
     SAMPLE_SLICES,
+    TOTAL,
     FactorRollup,
     MonthFactorRollup,
     MonthRollup,
@@ -49,15 +50,19 @@ def _rollup_parts(daily, monthly, scope: Scope, dimension: str, start: date, end
         parts.append(daily.objects.filter(days))
     if months:
         parts.append(monthly.objects.filter(day__gte=months[0], day__lt=months[1]))
-    found = []
-    for qs in parts:
-        qs = qs.filter(dimension=dimension)
-        if member is not None:
-            qs = qs.filter(member=member)
-        for name, value in filters.items():
-            qs = qs.filter(**{ROLLUP_FILTERS[name]: value})
-        found.append(scope.apply(qs))
-    return found
+    return [_within(qs.filter(dimension=dimension), scope, filters, member) for qs in parts]
+
+
+def _within(qs: QuerySet, scope: Scope, filters: Mapping[str, int], member: str | None = None) -> QuerySet:
+    """Rollup rows of the scope: the total rows for a reader who sees everything unfiltered, the rows of
+    each group and service otherwise (never both, or they would count twice)."""
+    if member is not None:
+        qs = qs.filter(member=member)
+    if not scope.is_restricted and not filters:
+        return qs.filter(group_id=TOTAL, service_id=TOTAL)
+    for name, value in filters.items():
+        qs = qs.filter(**{ROLLUP_FILTERS[name]: value})
+    return scope.apply(qs.exclude(group_id=TOTAL))
 
 
 def sums_by_member(
@@ -77,9 +82,7 @@ def sums_by_member(
 def sums_by_day(
     scope: Scope, dimension: str, member: str, start: date, end: date, filters: Mapping[str, int] = {}
 ) -> list[tuple[date, dict]]:
-    qs = scope.apply(Rollup.objects.filter(dimension=dimension, member=member, day__gte=start, day__lt=end))
-    for name, value in filters.items():
-        qs = qs.filter(**{ROLLUP_FILTERS[name]: value})
+    qs = _within(Rollup.objects.filter(dimension=dimension, day__gte=start, day__lt=end), scope, filters, member)
     rows = qs.values("day").annotate(**SUMS).order_by("day")
     return [(row.pop("day"), row) for row in rows]
 
@@ -125,7 +128,7 @@ def resolution_seconds(
         )
     )
     if slices < SAMPLE_SLICES:
-        qs = qs.filter(sample__lt=slices)
+        qs = qs.filter(sample__in=range(slices))  # IN, not <: SQLite then picks the index
     values: dict[str, list[int]] = defaultdict(list)
     if column is None:
         values[""] = list(qs.values_list("resolution_seconds", flat=True))
