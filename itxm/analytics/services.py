@@ -79,8 +79,9 @@ def labels(dimension: str, members) -> dict[str, tuple[str, str]]:
     if dimension in LABELLED_MODELS:
         model = LABELLED_MODELS[dimension]
         ids = [int(m) for m in members if m.isdigit()]
-        return {str(pk): (name, code) for pk, name, code in model.objects.filter(pk__in=ids).values_list(
-            "pk", "name", "external_id")}  # fmt: skip
+        code = "external_id" if any(f.name == "external_id" for f in model._meta.fields) else "name"
+        rows = model.objects.filter(pk__in=ids).values_list("pk", "name", code)
+        return {str(pk): (name, code) for pk, name, code in rows}
     if dimension == "channel":
         return {m: (str(Channel(m).label) if m in Channel.values else m, m) for m in members}
     if dimension == "kind":
