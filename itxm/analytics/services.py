@@ -135,13 +135,17 @@ def metrics(
     names = labels(dimension, sums)
     health = device_health(scope, dimension, period, member) if dimension in devices.PEOPLE_DIMENSIONS else {}
     polarities = factor_polarities()
+    keys = list(sums)
+    intervals = maths.happiness_intervals(
+        [(sums[k]["promoters"] or 0, sums[k]["detractors"] or 0, sums[k]["answered"] or 0) for k in keys]
+    )
+    hours = maths.grouped_percentiles({k: [s / 3600 for s in seconds.get(k, [])] for k in keys}, (50, 90))
     found = []
-    for key, row in sums.items():
-        derived = maths.derive(row, min_answers())
-        name, code = names.get(key, (key or "", key or ""))
-        hours = [s / 3600 for s in seconds.get(key, [])]
+    for key, interval in zip(keys, intervals, strict=True):
+        derived = maths.derive(sums[key], min_answers(), interval)
         if key in health:
             derived["device_health"] = round(health[key][0], 1) if health[key][0] is not None else None
+        name, code = names.get(key, (key or "", key or ""))
         found.append(
             MemberMetrics(
                 member=key,
@@ -151,7 +155,7 @@ def metrics(
                 factors=_factor_shares(
                     factor_counts.get(key, {}), derived["responses"], polarities, None if member else LISTED_FACTORS
                 ),
-                resolution_hours=_resolution_hours(hours, slices) if with_percentiles else {},
+                resolution_hours=hours[key] | {"sampled": slices < SAMPLE_SLICES} if with_percentiles else {},
             )
         )
     found.sort(key=lambda item: (-item.metrics["resolved"] - item.metrics["responses"], item.label))
@@ -164,12 +168,6 @@ def percentile_slices(resolved: int) -> int:
     if resolved <= PERCENTILE_SAMPLE:
         return SAMPLE_SLICES
     return max(1, math.ceil(SAMPLE_SLICES * PERCENTILE_SAMPLE / resolved))
-
-
-def _resolution_hours(hours: list[float], slices: int) -> dict:
-    found = maths.percentiles(hours, (50, 90))
-    found["sampled"] = slices < SAMPLE_SLICES
-    return found
 
 
 def overview(scope: Scope, period: Period, filters: Mapping[str, int | None] = {}) -> MemberMetrics | None:

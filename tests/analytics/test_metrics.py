@@ -110,3 +110,21 @@ def test_the_normal_interval_of_large_samples_agrees_with_the_bootstrap(promoter
     monkeypatch.setattr(metrics, "BOOTSTRAP_DRAWS", 40_000)
     bootstrap = metrics.happiness_interval(promoters, detractors, answers)
     assert abs(normal.low - bootstrap.low) < 1.0 and abs(normal.high - bootstrap.high) < 1.0
+
+
+def test_grouped_percentiles_equal_numpy_per_group():
+    rng = np.random.default_rng(3)
+    groups = {"a": list(rng.lognormal(2, 1, 101)), "b": [5.0], "c": [], "d": list(rng.normal(10, 2, 7))}
+    found = metrics.grouped_percentiles(groups, (50, 90))
+    for key, values in groups.items():
+        assert found[key] == metrics.percentiles(values, (50, 90)), key
+
+
+def test_many_intervals_at_once_match_one_at_a_time():
+    counts = [(3, 0, 3), (50, 30, 100), (120, 50, 200), (0, 0, 0), (1, 1, 2)]
+    together = metrics.happiness_intervals(counts)
+    alone = [metrics.happiness_interval(*c) for c in counts]
+    assert together[3] is None and together[2] == alone[2]  # the large sample is the same formula
+    for one, other in zip(together, alone, strict=True):
+        if one is not None:  # other random draws: the same to within a point or two
+            assert abs(one.low - other.low) < 3 and abs(one.high - other.high) < 3
