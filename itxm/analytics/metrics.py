@@ -12,7 +12,7 @@ import numpy as np
 
 Z95 = 1.959963984540054
 BOOTSTRAP_DRAWS = 2000
-LARGE_SAMPLE = 200
+LARGE_SAMPLE = 30
 HOURS_PER_WORK_DAY = 8
 
 
@@ -35,22 +35,27 @@ def happiness_from_counts(promoters: int, detractors: int, answers: int) -> floa
 
 
 def happiness_interval(promoters: int, detractors: int, answers: int, seed: int = 0) -> Interval | None:
-    """95 % interval of happiness. Below ``LARGE_SAMPLE`` answers: Dirichlet draws over (9-10, 7-8, 0-6)
-    with one pseudo-answer each (a Bayesian bootstrap), so that three answers of 10 do not pretend to be a
-    certain +100; from there on the normal approximation of the difference of two shares, which the
-    bootstrap then matches to a tenth of a point and which costs nothing per member."""
+    """95 % interval of happiness from the Dirichlet posterior over (9-10, 7-8, 0-6) with one
+    pseudo-answer each (a Bayesian bootstrap), so that three answers of 10 do not pretend to be a certain
+    +100. Below ``LARGE_SAMPLE`` answers by drawing from it; from there on by its normal approximation
+    (the posterior's own mean and variance), within 2.5 points of the draws at 30 answers, closer beyond."""
     if answers <= 0:
         return None
     if answers >= LARGE_SAMPLE:
-        good, bad = promoters / answers, detractors / answers
-        spread = Z95 * math.sqrt(max(good + bad - (good - bad) ** 2, 0.0) / answers)
-        centre = good - bad
-        return Interval(round(100 * max(-1.0, centre - spread), 1), round(100 * min(1.0, centre + spread), 1))
+        return _posterior_normal(promoters, detractors, answers)
     passives = answers - promoters - detractors
     draws = np.random.default_rng(seed).dirichlet([promoters + 1, passives + 1, detractors + 1], BOOTSTRAP_DRAWS)
     values = 100 * (draws[:, 0] - draws[:, 2])
     low, high = np.percentile(values, [2.5, 97.5])
     return Interval(round(float(low), 1), round(float(high), 1))
+
+
+def _posterior_normal(promoters: int, detractors: int, answers: int) -> Interval:
+    total = answers + 3
+    good, bad = (promoters + 1) / total, (detractors + 1) / total
+    variance = (good * (1 - good) + bad * (1 - bad) + 2 * good * bad) / (total + 1)
+    centre, spread = good - bad, Z95 * math.sqrt(variance)
+    return Interval(round(100 * max(-1.0, centre - spread), 1), round(100 * min(1.0, centre + spread), 1))
 
 
 def happiness_intervals(counts: Sequence[tuple[int, int, int]], seed: int = 0) -> list[Interval | None]:

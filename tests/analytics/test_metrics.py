@@ -103,13 +103,16 @@ def test_periods():
         Period(date(2025, 3, 1), date(2025, 3, 1))
 
 
-@pytest.mark.parametrize(("promoters", "detractors", "answers"), [(120, 50, 200), (300, 100, 600), (150, 150, 400)])
+@pytest.mark.parametrize(
+    ("promoters", "detractors", "answers"),
+    [(120, 50, 200), (300, 100, 600), (150, 150, 400), (20, 5, 30), (30, 2, 40), (10, 25, 45)],
+)
 def test_the_normal_interval_of_large_samples_agrees_with_the_bootstrap(promoters, detractors, answers, monkeypatch):
     normal = metrics.happiness_interval(promoters, detractors, answers)
     monkeypatch.setattr(metrics, "LARGE_SAMPLE", 10**9)
     monkeypatch.setattr(metrics, "BOOTSTRAP_DRAWS", 40_000)
     bootstrap = metrics.happiness_interval(promoters, detractors, answers)
-    assert abs(normal.low - bootstrap.low) < 1.0 and abs(normal.high - bootstrap.high) < 1.0
+    assert abs(normal.low - bootstrap.low) < 2.5 and abs(normal.high - bootstrap.high) < 2.5
 
 
 def test_grouped_percentiles_equal_numpy_per_group():
@@ -121,7 +124,7 @@ def test_grouped_percentiles_equal_numpy_per_group():
 
 
 def test_many_intervals_at_once_match_one_at_a_time():
-    counts = [(3, 0, 3), (50, 30, 100), (120, 50, 200), (0, 0, 0), (1, 1, 2)]
+    counts = [(3, 0, 3), (10, 5, 20), (120, 50, 200), (0, 0, 0), (1, 1, 2)]
     together = metrics.happiness_intervals(counts)
     alone = [metrics.happiness_interval(*c) for c in counts]
     assert together[3] is None and together[2] == alone[2]  # the large sample is the same formula
