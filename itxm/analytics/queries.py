@@ -88,10 +88,18 @@ def sums_by_day(
 
 
 def factor_counts(
-    scope: Scope, dimension: str, start: date, end: date, filters: Mapping[str, int] = {}, member: str | None = None
+    scope: Scope,
+    dimension: str,
+    start: date,
+    end: date,
+    filters: Mapping[str, int] = {},
+    member: str | None = None,
+    members: set[str] | None = None,
 ) -> dict[str, dict[str, int]]:
     found: dict[str, dict[str, int]] = defaultdict(dict)
     for qs in _rollup_parts(FactorRollup, MonthFactorRollup, scope, dimension, start, end, filters, member):
+        if members is not None:
+            qs = qs.filter(member__in=members)
         for row in qs.values("member", "factor").annotate(total=Sum("answers")).order_by():
             counts = found[row["member"]]
             counts[row["factor"]] = counts.get(row["factor"], 0) + row["total"]
@@ -118,6 +126,7 @@ def resolution_seconds(
     filters: Mapping[str, int] = {},
     member: str | None = None,
     slices: int = SAMPLE_SLICES,
+    members: set[str] | None = None,
 ) -> dict[str, list[int]]:
     """Resolution times of the tickets resolved in the period, per member (for percentiles); with fewer
     ``slices`` than all, a sample of slices / SAMPLE_SLICES of them (by ticket id)."""
@@ -129,6 +138,8 @@ def resolution_seconds(
     )
     if slices < SAMPLE_SLICES:
         qs = qs.filter(sample__in=range(slices))  # IN, not <: SQLite then picks the index
+    if members is not None and column is not None:
+        qs = qs.filter(**{f"{column}__in": [m if dimension in TEXT_MEMBERS else int(m) for m in members]})
     values: dict[str, list[int]] = defaultdict(list)
     if column is None:
         values[""] = list(qs.values_list("resolution_seconds", flat=True))

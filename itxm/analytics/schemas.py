@@ -71,6 +71,7 @@ class PeriodOut(Schema):
 class MetricsReportOut(Schema):
     dimension: str
     period: PeriodOut
+    count: int = Field(..., description="how many members there are (members holds one page of them)")
     members: list[MemberMetricsOut]
 
 

@@ -120,22 +120,40 @@ def metrics(
     member: str | None = None,
     with_percentiles: bool = True,
 ) -> list[MemberMetrics]:
-    """Every metric per member of a dimension (one member, the whole scope, for ``all``)."""
+    """Every metric per member of a dimension (one member, the whole scope, for ``all``), busiest first."""
+    return metrics_page(scope, dimension, period, filters, member, with_percentiles)[1]
+
+
+def metrics_page(
+    scope: Scope,
+    dimension: str,
+    period: Period,
+    filters: Mapping[str, int | None] = {},
+    member: str | None = None,
+    with_percentiles: bool = True,
+    limit: int | None = None,
+    offset: int = 0,
+) -> tuple[int, list[MemberMetrics]]:
+    """How many members there are, and the metrics of ``limit`` of them from ``offset`` (busiest first):
+    only the members shown have their factors, intervals and percentiles computed."""
     check_dimension(dimension)
     filters = check_filters(filters)
     facts.catch_up()
     sums = queries.sums_by_member(scope, dimension, period.start, period.end, filters, member)
-    factor_counts = queries.factor_counts(scope, dimension, period.start, period.end, filters, member)
+    names = labels(dimension, sums)
+    keys = sorted(sums, key=lambda k: (-(sums[k]["resolved"] or 0) - (sums[k]["answered"] or 0), names.get(k, (k,))[0]))
+    count = len(keys)
+    keys = keys[offset : offset + limit] if limit is not None else keys[offset:]
+    shown = set(keys) if limit is not None or offset else None
+    factor_counts = queries.factor_counts(scope, dimension, period.start, period.end, filters, member, shown)
     slices = percentile_slices(sum(row["resolved"] or 0 for row in sums.values()))
     seconds = (
-        queries.resolution_seconds(scope, dimension, period.start, period.end, filters, member, slices)
+        queries.resolution_seconds(scope, dimension, period.start, period.end, filters, member, slices, shown)
         if with_percentiles
         else {}
     )
-    names = labels(dimension, sums)
     health = device_health(scope, dimension, period, member) if dimension in devices.PEOPLE_DIMENSIONS else {}
     polarities = factor_polarities()
-    keys = list(sums)
     intervals = maths.happiness_intervals(
         [(sums[k]["promoters"] or 0, sums[k]["detractors"] or 0, sums[k]["answered"] or 0) for k in keys]
     )
@@ -158,8 +176,7 @@ def metrics(
                 resolution_hours=hours[key] | {"sampled": slices < SAMPLE_SLICES} if with_percentiles else {},
             )
         )
-    found.sort(key=lambda item: (-item.metrics["resolved"] - item.metrics["responses"], item.label))
-    return found
+    return count, found
 
 
 def percentile_slices(resolved: int) -> int:

@@ -191,3 +191,15 @@ def test_a_period_of_whole_months_reads_the_monthly_rollups_and_agrees(answered)
         long = {m.code: (m.metrics, m.factors) for m in services.metrics(EVERYTHING, dimension, wide)}
         assert long == short, dimension
     assert MonthRollup.objects.filter(dimension="service", day=TODAY.replace(day=1)).exists()
+
+
+def test_members_come_busiest_first_a_page_at_a_time(answered, users, client_for):
+    count, first = services.metrics_page(EVERYTHING, "service", MARCH, limit=1)
+    assert count == 2 and [m.code for m in first] == ["SVC-MAIL"]
+    _, second = services.metrics_page(EVERYTHING, "service", MARCH, limit=1, offset=1)
+    assert [m.code for m in second] == ["SVC-ERP"]
+    assert second[0].factors == by_code(services.metrics(EVERYTHING, "service", MARCH))["SVC-ERP"].factors
+    page = client_for(users["admin"]).get(
+        f"/api/v1/analytics/metrics?dimension=service&start={PERIOD.start}&end={PERIOD.end}&limit=1&offset=1"
+    ).json()
+    assert page["count"] == 2 and [m["code"] for m in page["members"]] == ["SVC-ERP"]
