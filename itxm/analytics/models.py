@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from itxm.org.models import Group, Service
 
 SCOPED = {"group": "group_id", "service": "service_id"}
-SAMPLE_SLICES = 64
+SAMPLE_SLICES = 256
 # The group and service of rollup rows that sum all groups and services (never an id: ids start at 1).
 TOTAL = -1
 COVERED = {"group": "groups__id", "service": "services__id"}

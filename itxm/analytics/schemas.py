@@ -59,7 +59,7 @@ class MemberMetricsOut(Schema):
     metrics: MetricsOut
     factors: FactorsOut
     resolution_hours: dict[str, float | bool | None] = Field(
-        ..., description="p50 and p90; sampled: estimated from a sample (more than 10,000 tickets)"
+        ..., description="p50 and p90; sampled: estimated from a sample (more than 5,000 tickets)"
     )
 
 

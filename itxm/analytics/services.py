@@ -36,7 +36,7 @@ LABELLED_MODELS = {
 }
 REFERENCES = ("target", "baseline", "previous")
 # Up to this many resolved tickets, resolution percentiles are exact; beyond, from a sample of about as many.
-PERCENTILE_SAMPLE = 10_000
+PERCENTILE_SAMPLE = 5_000
 # A list of members shows each one's most named factors; one member asked for shows all of them.
 LISTED_FACTORS = 5
 

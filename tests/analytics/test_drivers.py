@@ -7,7 +7,7 @@ import statsmodels.formula.api as smf
 
 from itxm.analytics import drivers as drivers_module
 from itxm.analytics.drivers import drivers
-from itxm.analytics.models import SurveyFact, TicketFact
+from itxm.analytics.models import SAMPLE_SLICES, SurveyFact, TicketFact
 from itxm.analytics.periods import Period
 from itxm.analytics.services import AnalyticsError
 from itxm.org.scopes import EVERYTHING
@@ -35,7 +35,8 @@ def add_tickets(hours, reassignments, reopens=None, waiting_hours=None, channels
             ticket_id=i + 1, opened_day=DAY, resolved_day=DAY, kind="incident", channel=channels[i],
             priority=priorities[i], service_id=int(services[i]), group_id=int(groups[i]), country=countries[i],
             resolution_seconds=int(round(hours[i] * 3600)), reassignments=int(reassignments[i]),
-            reopens=int(reopens[i]), waiting_seconds=int(round(waiting_hours[i] * 3600)), sample=(i + 1) % 64,
+            reopens=int(reopens[i]), waiting_seconds=int(round(waiting_hours[i] * 3600)),
+            sample=(i + 1) % SAMPLE_SLICES,
         )
         for i in range(count)
     )  # fmt: skip
@@ -200,8 +201,9 @@ def test_large_data_is_sampled_and_says_so(monkeypatch):
     monkeypatch.setattr(drivers_module, "MAX_ROWS", 150)
     planted_tickets()
     report = drivers(EVERYTHING, PERIOD, "resolution_hours")
-    # 24 of 64 id slices (64 × 150 / 400, rounded up): ids 1-400 leave 0-15 seven times, 16-63 six times
-    assert (report.rows_used, report.rows_total) == (16 * 7 + 8 * 6, 400)
+    # the id slices that hold about 150 of the 400 tickets (256 × 150 / 400 of 256, rounded up)
+    slices = -(-SAMPLE_SLICES * 150 // 400)
+    assert (report.rows_used, report.rows_total) == (sum(i % SAMPLE_SLICES < slices for i in range(1, 401)), 400)
     assert by_name(report)["reassignments"].significant
 
 

@@ -167,7 +167,7 @@ def test_hotspots_concentration_and_productivity(answered):
 
 def test_percentiles_of_many_tickets_come_from_a_sample(answered, monkeypatch):
     monkeypatch.setattr(services, "PERCENTILE_SAMPLE", 2)
-    assert services.percentile_slices(6) == 22  # 64 slices × 2 / 6, rounded up
+    assert services.percentile_slices(6) == 86  # 256 slices × 2 / 6, rounded up
     mail = by_code(services.metrics(EVERYTHING, "service", MARCH))["SVC-MAIL"]
     assert mail.resolution_hours["sampled"] is True
     assert services.percentile_slices(1_000_000) == 1
@@ -199,7 +199,9 @@ def test_members_come_busiest_first_a_page_at_a_time(answered, users, client_for
     _, second = services.metrics_page(EVERYTHING, "service", MARCH, limit=1, offset=1)
     assert [m.code for m in second] == ["SVC-ERP"]
     assert second[0].factors == by_code(services.metrics(EVERYTHING, "service", MARCH))["SVC-ERP"].factors
-    page = client_for(users["admin"]).get(
-        f"/api/v1/analytics/metrics?dimension=service&start={PERIOD.start}&end={PERIOD.end}&limit=1&offset=1"
-    ).json()
+    page = (
+        client_for(users["admin"])
+        .get(f"/api/v1/analytics/metrics?dimension=service&start={PERIOD.start}&end={PERIOD.end}&limit=1&offset=1")
+        .json()
+    )
     assert page["count"] == 2 and [m["code"] for m in page["members"]] == ["SVC-ERP"]
