@@ -2,7 +2,7 @@
 
 from collections import defaultdict
 from collections.abc import Mapping
-from datetime import date
+from datetime import UTC, date, datetime
 
 from django.db.models import Count, F, Q, QuerySet, Sum
 
@@ -28,11 +28,17 @@ def _next_month(first: date) -> date:
     return date(first.year + (first.month == 12), first.month % 12 + 1, 1)
 
 
-def split_by_month(start: date, end: date) -> tuple[list[tuple[date, date]], tuple[date, date] | None]:
+def split_by_month(
+    start: date, end: date, today: date | None = None
+) -> tuple[list[tuple[date, date]], tuple[date, date] | None]:
     """[start, end) as the whole months inside it (read from the monthly rollups) and the days at either
-    end (read from the daily ones)."""
+    end (read from the daily ones). Nothing is stored after today: a period that runs past it holds
+    today's month whole."""
+    today = today or datetime.now(UTC).date()
     first_whole = start if start.day == 1 else _next_month(start.replace(day=1))
     after_whole = end.replace(day=1)
+    if end > today and after_whole <= today < end and end != after_whole:
+        after_whole = _next_month(after_whole)
     if first_whole >= after_whole:
         return [(start, end)], None
     edges = [(low, high) for low, high in ((start, first_whole), (after_whole, end)) if low < high]
@@ -85,6 +91,24 @@ def sums_by_day(
     qs = _within(Rollup.objects.filter(dimension=dimension, day__gte=start, day__lt=end), scope, filters, member)
     rows = qs.values("day").annotate(**SUMS).order_by("day")
     return [(row.pop("day"), row) for row in rows]
+
+
+def sums_by_month(scope: Scope, dimension: str, member: str, first: date, after: date) -> dict[date, dict]:
+    """One member's sums per calendar month from ``first`` to ``after`` (first days of months)."""
+    qs = _within(MonthRollup.objects.filter(dimension=dimension, day__gte=first, day__lt=after), scope, {}, member)
+    return {row.pop("day"): row for row in qs.values("day").annotate(**SUMS).order_by("day")}
+
+
+def factor_counts_by_month(
+    scope: Scope, dimension: str, member: str, first: date, after: date
+) -> dict[date, dict[str, int]]:
+    qs = _within(
+        MonthFactorRollup.objects.filter(dimension=dimension, day__gte=first, day__lt=after), scope, {}, member
+    )
+    found: dict[date, dict[str, int]] = defaultdict(dict)
+    for row in qs.values("day", "factor").annotate(total=Sum("answers")).order_by():
+        found[row["day"]][row["factor"]] = row["total"]
+    return found
 
 
 def factor_counts(

@@ -229,10 +229,12 @@ def _value(indicator: XlaIndicator, found, device_health) -> tuple[float | None,
     return m.get(indicator.metric), m["responses"], m["responses"] >= minimum
 
 
-def evaluate(scope: Scope, xla: Xla, period: Period) -> XlaResult:
+def evaluate(scope: Scope, xla: Xla, period: Period, found: services.MemberMetrics | None | bool = False) -> XlaResult:
+    """The XLA in one period (``found``: the member's metrics there, when the caller has them already)."""
     member = xla.member if xla.dimension != "all" else None
-    found = services.metrics(scope, xla.dimension, period, member=member, with_percentiles=False)
-    found = found[0] if found else None
+    if found is False:
+        found = services.metrics(scope, xla.dimension, period, member=member, with_percentiles=False)
+        found = found[0] if found else None
     device_health = (None, 0)
     if any(i.metric == "device_health" for i in xla.indicators.all()):
         health = services.device_health(scope, xla.dimension, period, member)
@@ -272,7 +274,11 @@ def scorecard(scope: Scope, pk: int, today: date | None = None, history: int | N
     xla = get_xla(scope, pk)
     today = today or timezone.now().date()
     count = history or (12 if xla.period == PeriodKind.MONTH else 4)
-    results = [evaluate(scope, xla, period) for period in last_periods(xla.period, today, count)]
+    periods = last_periods(xla.period, today, count)
+    member = xla.member if xla.dimension != "all" else ""
+    # Calendar months and quarters: the monthly rollups answer every period in one query.
+    by_period = services.calendar_metrics(scope, xla.dimension, member, periods)
+    results = [evaluate(scope, xla, period, by_period.get(period)) for period in periods]
     return Scorecard(xla=xla, current=results[-1], history=results[:-1])
 
 

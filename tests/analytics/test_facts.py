@@ -205,3 +205,19 @@ def test_members_come_busiest_first_a_page_at_a_time(answered, users, client_for
         .json()
     )
     assert page["count"] == 2 and [m["code"] for m in page["members"]] == ["SVC-ERP"]
+
+
+def test_a_period_running_past_today_reads_this_month_whole():
+    from itxm.analytics.queries import split_by_month
+
+    today = date(2026, 11, 23)
+    assert split_by_month(date(2025, 11, 24), date(2026, 11, 24), today) == (
+        [(date(2025, 11, 24), date(2025, 12, 1))],
+        (date(2025, 12, 1), date(2026, 12, 1)),
+    )
+    assert split_by_month(date(2026, 11, 5), date(2026, 11, 24), today) == (
+        [(date(2026, 11, 5), date(2026, 11, 24))],
+        None,
+    )
+    # up to today (excluded) the month is not whole: today's answers may still come
+    assert split_by_month(date(2026, 10, 1), date(2026, 11, 23), today)[1] == (date(2026, 10, 1), date(2026, 11, 1))

@@ -151,3 +151,22 @@ def test_the_analytics_endpoints_answer_and_explain_bad_questions(answered, user
     assert admin.get(f"/api/v1/analytics/metrics?start={PERIOD.end}&end={PERIOD.start}").json()["field"] == "end"
     assert admin.get("/api/v1/analytics/hotspots?rows=all").status_code == 400
     assert admin.get("/api/v1/analytics/trend?bucket=year").status_code == 400
+
+
+def test_calendar_metrics_from_the_monthly_rollups_equal_the_metrics(answered):  # noqa: F811
+    from itxm.analytics import services
+    from itxm.analytics.periods import last_periods
+    from itxm.org.scopes import EVERYTHING
+
+    mail = str(Service.objects.get(external_id="SVC-MAIL").pk)
+    periods = last_periods("month", TODAY, 3)
+    by_period = services.calendar_metrics(EVERYTHING, "service", mail, periods)
+    assert by_period  # the answers are in one of these months
+    for period in periods:
+        direct = services.metrics(EVERYTHING, "service", period, member=mail, with_percentiles=False)
+        if not direct:
+            assert period not in by_period
+            continue
+        ours, theirs = dict(by_period[period].metrics), dict(direct[0].metrics)
+        ours.pop("happiness_interval"), theirs.pop("happiness_interval")  # random draws for four answers
+        assert ours == theirs and by_period[period].factors == direct[0].factors
