@@ -43,8 +43,9 @@ def _period_out(period: Period) -> dict:
 
 @router.get("/metrics", response=schemas.MetricsReportOut, summary="Every metric per member of a dimension")
 def get_metrics(request, query: Query[PeriodIn], dimension: str = "all", member: str | None = None,
-                limit: int = 100, offset: int = 0):  # fmt: skip
-    """Members busiest first, ``limit`` (at most 1,000) from ``offset``; ``count`` says how many there are."""
+                limit: int = 50, offset: int = 0):  # fmt: skip
+    """Members busiest first, ``limit`` (50 unless asked, at most 1,000) from ``offset``; ``count`` says how many
+    there are."""
     period = query.period()
     count, members = services.metrics_page(scope_for(request.auth), dimension, period, query.filters(), member,
                                            limit=min(max(limit, 1), 1000), offset=max(offset, 0))  # fmt: skip
