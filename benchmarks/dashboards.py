@@ -403,9 +403,7 @@ def endpoint_list(meta: dict, xla_id: int | None, initiative_id: int | None) -> 
     ]  # fmt: skip
     if xla_id is not None:
         found.append(("xla scorecard (12 months)", f"/api/v1/xlas/{xla_id}/scorecard", {"today": meta["end_day"]}))
-        found.append(
-            ("xla gaming warnings (#5)", f"/api/v1/xlas/{xla_id}/gaming-warnings", {"today": meta["end_day"]})
-        )
+        found.append(("xla gaming warnings (#5)", f"/api/v1/xlas/{xla_id}/gaming-warnings", {"today": meta["end_day"]}))
     if initiative_id is not None:
         found.append(("initiative effect", f"/api/v1/initiatives/{initiative_id}/effect", {}))
     return found
