@@ -13,27 +13,17 @@ import numpy as np
 from django.conf import settings
 from django.db.models import Count
 
-from itxm.analytics import facts, queries
+from itxm.analytics import coverage, facts, queries
 from itxm.analytics import metrics as maths
 from itxm.analytics.models import SAMPLE_SLICES
 from itxm.analytics.periods import Period, buckets
 from itxm.devices import services as devices
-from itxm.org.models import Agent, Category, Department, Group, Location, Service, Supplier
 from itxm.org.scopes import Scope
 from itxm.surveys import services as surveys
 from itxm.surveys.models import Factor, SurveyKind
 from itxm.tickets.models import Channel
 
 DIMENSIONS = tuple(facts.DIMENSIONS)
-LABELLED_MODELS = {
-    "service": Service,
-    "category": Category,
-    "group": Group,
-    "supplier": Supplier,
-    "agent": Agent,
-    "department": Department,
-    "location": Location,
-}
 REFERENCES = ("target", "baseline", "previous")
 # Up to this many resolved tickets, resolution percentiles are exact; beyond, from a sample of about as many.
 PERCENTILE_SAMPLE = 5_000
@@ -76,8 +66,8 @@ class MemberMetrics:
 def labels(dimension: str, members) -> dict[str, tuple[str, str]]:
     """(name, code) of each member, for people to read."""
     members = [m for m in members if m != ""]
-    if dimension in LABELLED_MODELS:
-        model = LABELLED_MODELS[dimension]
+    if dimension in coverage.MEMBER_MODELS:
+        model = coverage.MEMBER_MODELS[dimension]
         ids = [int(m) for m in members if m.isdigit()]
         code = "external_id" if any(f.name == "external_id" for f in model._meta.fields) else "name"
         rows = model.objects.filter(pk__in=ids).values_list("pk", "name", code)
