@@ -14,7 +14,7 @@ from django.utils.translation import get_language
 
 from itxm.analytics import facts, queries, services
 from itxm.analytics import metrics as maths
-from itxm.analytics.models import SurveyFact, SurveyFactor, TicketFact
+from itxm.analytics.models import SAMPLE_SLICES, SurveyFact, SurveyFactor, TicketFact
 from itxm.analytics.periods import Period
 from itxm.analytics.remembered import remembered, scope_key
 from itxm.org.models import Group
@@ -28,6 +28,9 @@ TOP_SERVICES = 3
 TOP_FACTORS = 3
 # A service avoids the portal when its portal share is below this part of the overall share.
 AVOIDED_RATIO = 0.5
+# Beyond this many tickets, variants come from a uniform sample of about as many (whole id slices): their
+# ticket counts are scaled up, their answers are those about the sampled tickets.
+JOURNEY_SAMPLE = 20_000
 AVOIDED_MIN_TICKETS = 30
 
 
@@ -49,6 +52,7 @@ class Variant:
     hurts: bool
     gap: float | None  # happiness minus the period's overall happiness
     happy_path: bool  # the most frequent variant
+    sampled: bool = False  # estimated from whole slices of ticket ids (more than JOURNEY_SAMPLE tickets)
 
 
 @dataclass(frozen=True)
@@ -131,6 +135,11 @@ def _variants(scope, period, path, dimension, member, filters, limit) -> list[Va
     base = queries.tickets(scope, period.start, period.end, dimension, member, filters)
     base = base.exclude(**{column: ""})
     total = base.count()
+    slices = services.sample_slices(total, JOURNEY_SAMPLE)
+    if sampled := slices < SAMPLE_SLICES:  # many tickets: the paths of whole slices of ticket ids tell as much
+        base = base.filter(sample__in=range(slices))
+    counted = base.count() if sampled else total
+    scale = total / max(counted, 1)
     rows = list(_variant_sums(base, column)[:limit])
     paths = [row["path"] for row in rows]
     answers = _answer_sums(base, column)
@@ -138,14 +147,24 @@ def _variants(scope, period, path, dimension, member, filters, limit) -> list[Va
     hours = _resolution_hours(base, column, paths)
     names = _step_names(path, paths)
     return [
-        _variant(row, total, answers.get(row["path"], {}), overall, hours.get(row["path"], []), names, rank == 0)
+        _variant(
+            row,
+            scale,
+            answers.get(row["path"], {}),
+            overall,
+            hours.get(row["path"], []),
+            names,
+            rank == 0,
+            sampled,
+            counted,
+        )  # fmt: skip
         for rank, row in enumerate(rows)
     ]
 
 
 def _variant(
-    row: dict, total: int, said: Mapping[str, int], overall: float | None, hours: list[float],
-    names: Mapping[str, str], happy_path: bool,
+    row: dict, scale: float, said: Mapping[str, int], overall: float | None, hours: list[float],
+    names: Mapping[str, str], happy_path: bool, sampled: bool, total: int,
 ) -> Variant:  # fmt: skip
     codes = tuple(row["path"].split(facts.PATH_SEPARATOR))
     steps = tuple(names.get(code, code) for code in codes)
@@ -153,14 +172,14 @@ def _variant(
     gap = round(happiness - overall, 1) if happiness is not None and overall is not None else None
     spread = maths.percentiles(hours, (50, 90))
     return Variant(
-        path=steps, codes=codes, label=facts.PATH_SEPARATOR.join(steps), tickets=row["tickets"],
+        path=steps, codes=codes, label=facts.PATH_SEPARATOR.join(steps), tickets=round(row["tickets"] * scale),
         share=maths.share(row["tickets"], total), median_hours=spread["p50"], p90_hours=spread["p90"],
         mean_reassignments=_rounded(row["mean_reassignments"], 2),
         sla_compliance=maths.share(row["sla_met"], row["sla_known"]),
         reopen_rate=maths.share(row["reopened"], row["tickets"]), answers=said.get("answers", 0),
         happiness=happiness, lost_minutes_per_answer=_lost_per_answer(said),
         hurts=gap is not None and gap < -HURT_MARGIN and said["answers"] >= services.min_answers(),
-        gap=gap, happy_path=happy_path,
+        gap=gap, happy_path=happy_path, sampled=sampled,
     )  # fmt: skip
 
 

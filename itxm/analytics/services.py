@@ -199,9 +199,15 @@ def calendar_metrics(scope: Scope, dimension: str, member: str, periods: list[Pe
 def percentile_slices(resolved: int) -> int:
     """How many of the fact table's sample slices to read for percentiles: all of them up to
     PERCENTILE_SAMPLE tickets, enough for about that many beyond (the percentiles are then estimates)."""
-    if resolved <= PERCENTILE_SAMPLE:
+    return sample_slices(resolved, PERCENTILE_SAMPLE)
+
+
+def sample_slices(total: int, wanted: int) -> int:
+    """How many of the SAMPLE_SLICES slices of ticket ids hold at least ``wanted`` of ``total`` tickets
+    (all of them when there are no more than that)."""
+    if total <= wanted:
         return SAMPLE_SLICES
-    return max(1, math.ceil(SAMPLE_SLICES * PERCENTILE_SAMPLE / resolved))
+    return max(1, math.ceil(SAMPLE_SLICES * wanted / total))
 
 
 def overview(scope: Scope, period: Period, filters: Mapping[str, int | None] = {}) -> MemberMetrics | None:

@@ -5,7 +5,7 @@ from datetime import date
 import pytest
 
 from itxm.analytics import journeys
-from itxm.analytics.models import SurveyFact, SurveyFactor, TicketFact
+from itxm.analytics.models import SAMPLE_SLICES, SurveyFact, SurveyFactor, TicketFact
 from itxm.analytics.periods import Period
 from itxm.analytics.services import AnalyticsError
 from itxm.org.models import Group, Service
@@ -255,3 +255,18 @@ def test_the_api_serves_variants_and_channels(answered, users, client_for):  # n
     channels = admin.get(f"/api/v1/analytics/channels?{period}")
     assert channels.status_code == 200, channels.content
     assert {c["channel"] for c in channels.json()["channels"]} == {"phone", "portal"}
+
+
+def test_many_tickets_give_variants_from_a_sample_scaled_up(monkeypatch):
+    TicketFact.objects.bulk_create(
+        TicketFact(ticket_id=i, opened_day=date(2026, 3, 2), resolved_day=date(2026, 3, 2), kind="incident",
+                   channel="phone", group_path="A" if i // 256 == 0 else "A > B", sample=i % SAMPLE_SLICES)
+        for i in range(1024)
+    )  # fmt: skip
+    monkeypatch.setattr(journeys, "JOURNEY_SAMPLE", 100)
+    found = {v.label: v for v in journeys.variants(EVERYTHING, Period(date(2026, 3, 1), date(2026, 4, 1)))}
+    # 25 of 256 slices hold at least 100 of the 1,024 tickets (each slice one "A" and three "A > B");
+    # the counts are scaled back to all of them
+    assert all(v.sampled for v in found.values())
+    assert found["A > B"].share == 75.0 and found["A"].share == 25.0
+    assert found["A > B"].tickets == 768 and found["A"].tickets == 256
