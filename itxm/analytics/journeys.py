@@ -30,7 +30,7 @@ TOP_FACTORS = 3
 AVOIDED_RATIO = 0.5
 # Beyond this many tickets, variants come from a uniform sample of about as many (whole id slices): their
 # ticket counts are scaled up, their answers are those about the sampled tickets.
-JOURNEY_SAMPLE = 20_000
+JOURNEY_SAMPLE = 50_000
 AVOIDED_MIN_TICKETS = 30
 
 

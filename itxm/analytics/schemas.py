@@ -292,7 +292,7 @@ class VariantOut(Schema):
     hurts: bool
     gap: float | None
     happy_path: bool
-    sampled: bool = Field(False, description="estimated from a uniform sample (more than 20,000 tickets)")
+    sampled: bool = Field(False, description="estimated from a uniform sample (more than 50,000 tickets)")
 
 
 class VariantsOut(Schema):
