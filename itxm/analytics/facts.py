@@ -26,6 +26,7 @@ from itxm.analytics.models import (
     SurveyFactor,
     TicketFact,
 )
+from itxm.analytics.periods import next_month
 from itxm.bulk import insert_rows, refresh_statistics
 from itxm.surveys.models import Invitation
 from itxm.tickets.models import EventKind, SlaTarget, Ticket, TicketEvent, TicketSla, TicketState
@@ -319,10 +320,6 @@ def _month_starts(days: Iterable[date]) -> list[date]:
     return sorted({day.replace(day=1) for day in days})
 
 
-def _next_month(first: date) -> date:
-    return date(first.year + (first.month == 12), first.month % 12 + 1, 1)
-
-
 MONTH_SOURCES = (
     ("analytics_monthrollup", "analytics_rollup", MEASURES),
     ("analytics_monthfactorrollup", "analytics_factorrollup", ("answers",)),
@@ -339,7 +336,7 @@ def refresh_months(months: Iterable[date] | None = None) -> None:
             low, high = cursor.fetchone()
             months = _all_months(low, high)
         for first in _month_starts(months):
-            after = _next_month(first)
+            after = next_month(first)
             for target, source, columns in MONTH_SOURCES:
                 keys = "dimension, member, group_id, service_id" + (", factor" if "factor" in target else "")
                 cursor.execute(f"DELETE FROM {target} WHERE day = %s", [adapt(first)])  # noqa: S608
@@ -358,7 +355,7 @@ def _all_months(low, high) -> list[date]:
     months, current = [], low.replace(day=1)
     while current <= high:
         months.append(current)
-        current = _next_month(current)
+        current = next_month(current)
     return months
 
 

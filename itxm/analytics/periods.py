@@ -26,10 +26,14 @@ class Period:
         return f"{self.start.isoformat()}/{self.end.isoformat()}"
 
 
+def next_month(day: date) -> date:
+    """The first day of the month after the one holding ``day``."""
+    return date(day.year + (day.month == 12), day.month % 12 + 1, 1)
+
+
 def month_of(day: date) -> Period:
     start = day.replace(day=1)
-    end = date(start.year + (start.month == 12), start.month % 12 + 1, 1)
-    return Period(start, end)
+    return Period(start, next_month(start))
 
 
 def quarter_of(day: date) -> Period:

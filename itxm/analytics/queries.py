@@ -17,15 +17,12 @@ from itxm.analytics.models import (
     SurveyFact,
     TicketFact,
 )
+from itxm.analytics.periods import next_month
 from itxm.org.scopes import Scope
 
 # Filters a rollup can answer: the group and service are part of every rollup row.
 ROLLUP_FILTERS = {"group": "group_id", "service": "service_id"}
 SUMS = {name: Sum(name) for name in MEASURES}
-
-
-def _next_month(first: date) -> date:
-    return date(first.year + (first.month == 12), first.month % 12 + 1, 1)
 
 
 def split_by_month(
@@ -35,10 +32,10 @@ def split_by_month(
     end (read from the daily ones). Nothing is stored after today: a period that runs past it holds
     today's month whole."""
     today = today or datetime.now(UTC).date()
-    first_whole = start if start.day == 1 else _next_month(start.replace(day=1))
+    first_whole = start if start.day == 1 else next_month(start.replace(day=1))
     after_whole = end.replace(day=1)
     if end > today and after_whole <= today < end and end != after_whole:
-        after_whole = _next_month(after_whole)
+        after_whole = next_month(after_whole)
     if first_whole >= after_whole:
         return [(start, end)], None
     edges = [(low, high) for low, high in ((start, first_whole), (after_whole, end)) if low < high]
