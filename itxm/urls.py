@@ -3,17 +3,14 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from itxm.api.api import api
-from itxm.web import views
 
 admin.site.site_header = "ITXM"
 admin.site.site_title = "ITXM"
 
 urlpatterns = [
-    path("", views.home, name="home"),
-    path("login/", views.login, name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
-    path("healthz", views.healthz, name="healthz"),
+    path("", include("itxm.web.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
     path("", include("itxm.surveys.urls")),

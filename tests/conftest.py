@@ -105,3 +105,11 @@ def client_for(db):
         return client
 
     return make
+
+
+def pytest_collection_finish(session):
+    """Start building the browser tests' demo company at once, on the other core, if they will run."""
+    if any("tests/browser/" in item.nodeid for item in session.items):
+        from tests.browser import demo_server
+
+        demo_server.start_building()

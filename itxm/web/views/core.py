@@ -2,19 +2,9 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.db import connection
 from django.http import JsonResponse
-from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 import itxm
-from itxm.org import queries as org
-from itxm.org.scopes import scope_for
-from itxm.tickets import queries as tickets
-
-
-def home(request):
-    scope = scope_for(request.user)
-    counts = org.counts(scope) | {"tickets": tickets.count(scope)}
-    return render(request, "web/home.html", {"counts": counts, "scope": scope})
 
 
 class LoginView(auth_views.LoginView):

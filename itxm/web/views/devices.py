@@ -1,0 +1,3 @@
+"""Pages: devices (being built)."""
+
+urlpatterns = []

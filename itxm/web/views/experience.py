@@ -1,0 +1,3 @@
+"""Pages: experience (being built)."""
+
+urlpatterns = []

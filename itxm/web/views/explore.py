@@ -1,0 +1,3 @@
+"""Pages: explore (being built)."""
+
+urlpatterns = []

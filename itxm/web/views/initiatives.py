@@ -1,0 +1,3 @@
+"""Pages: initiatives (being built)."""
+
+urlpatterns = []

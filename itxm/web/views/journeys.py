@@ -1,0 +1,3 @@
+"""Pages: journeys (being built)."""
+
+urlpatterns = []

@@ -1,0 +1,3 @@
+"""Pages: public (being built)."""
+
+urlpatterns = []

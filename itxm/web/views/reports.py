@@ -1,0 +1,3 @@
+"""Pages: reports (being built)."""
+
+urlpatterns = []

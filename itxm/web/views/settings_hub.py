@@ -1,0 +1,3 @@
+"""Pages: settings_hub (being built)."""
+
+urlpatterns = []

@@ -1,0 +1,3 @@
+"""Pages: sharing (being built)."""
+
+urlpatterns = []

@@ -1,0 +1,3 @@
+"""Pages: surveys (being built)."""
+
+urlpatterns = []

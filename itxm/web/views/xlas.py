@@ -1,0 +1,3 @@
+"""Pages: xlas (being built)."""
+
+urlpatterns = []
