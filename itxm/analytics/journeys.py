@@ -11,13 +11,14 @@ from dataclasses import dataclass
 
 from django.db.models import Avg, Count, F, OuterRef, Q, QuerySet, Subquery, Sum
 from django.utils.translation import get_language
+from django.utils.translation import gettext as _
 
 from itxm.analytics import facts, queries, services
 from itxm.analytics import metrics as maths
 from itxm.analytics.models import SAMPLE_SLICES, SurveyFact, SurveyFactor, TicketFact
 from itxm.analytics.periods import Period
 from itxm.analytics.remembered import remembered, scope_key
-from itxm.org.models import Group
+from itxm.org import queries as org
 from itxm.org.scopes import Scope
 from itxm.tickets.models import Channel, TicketState
 
@@ -145,7 +146,7 @@ def _variants(scope, period, path, dimension, member, filters, limit) -> list[Va
     answers = _answer_sums(base, column)
     overall = _overall_happiness(answers)
     hours = _resolution_hours(base, column, paths)
-    names = _step_names(path, paths)
+    names, hidden = _step_names(scope, path, paths)
     return [
         _variant(
             row,
@@ -154,6 +155,7 @@ def _variants(scope, period, path, dimension, member, filters, limit) -> list[Va
             overall,
             hours.get(row["path"], []),
             names,
+            hidden,
             rank == 0,
             sampled,
             counted,
@@ -164,10 +166,10 @@ def _variants(scope, period, path, dimension, member, filters, limit) -> list[Va
 
 def _variant(
     row: dict, scale: float, said: Mapping[str, int], overall: float | None, hours: list[float],
-    names: Mapping[str, str], happy_path: bool, sampled: bool, total: int,
+    names: Mapping[str, str], hidden: set[str], happy_path: bool, sampled: bool, total: int,
 ) -> Variant:  # fmt: skip
-    codes = tuple(row["path"].split(facts.PATH_SEPARATOR))
-    steps = tuple(names.get(code, code) for code in codes)
+    codes = tuple("" if code in hidden else code for code in row["path"].split(facts.PATH_SEPARATOR))
+    steps = tuple(names.get(code, code) if code else str(_("another group")) for code in codes)
     happiness = _happiness(said)
     gap = round(happiness - overall, 1) if happiness is not None and overall is not None else None
     spread = maths.percentiles(hours, (50, 90))
@@ -247,11 +249,14 @@ def _resolution_hours(base: QuerySet, column: str, paths: list[str]) -> dict[str
     return hours
 
 
-def _step_names(kind: str, paths: list[str]) -> dict[str, str]:
+def _step_names(scope: Scope, kind: str, paths: list[str]) -> tuple[dict[str, str], set[str]]:
+    """Names of the steps, and the group codes the reader may not see: a ticket of one's own may have
+    passed through another supplier's group, whose name and code stay hidden ("another group")."""
     codes = {code for path in paths for code in path.split(facts.PATH_SEPARATOR)}
     if kind == "state":
-        return {code: str(TicketState(code).label) for code in codes if code in TicketState.values}
-    return dict(Group.objects.filter(external_id__in=codes).values_list("external_id", "name"))
+        return {code: str(TicketState(code).label) for code in codes if code in TicketState.values}, set()
+    names = dict(org.groups(scope).filter(external_id__in=codes).values_list("external_id", "name"))
+    return names, codes - set(names) if scope.is_restricted else set()
 
 
 # --- channels -------------------------------------------------------------------------------------

@@ -144,6 +144,16 @@ def test_a_scoped_reader_sees_only_its_groups_journeys(journeys_in_january, grou
     assert [(v.codes, v.tickets, v.share, v.answers) for v in found] == [(("GRP-DESK",), 4, 100.0, 4)]
 
 
+def test_groups_outside_the_readers_scope_stay_unnamed_in_its_paths(journeys_in_january, groups):
+    found = journeys.variants(Scope(group_ids=frozenset({groups["GRP-APP"].id})), JANUARY)
+
+    assert {v.path for v in found} == {
+        ("another group", "Applications"),
+        ("another group", "Applications", "another group", "Applications"),
+    }
+    assert all(code in ("", "GRP-APP") for v in found for code in v.codes)
+
+
 def test_state_variants_name_the_states(db):
     TicketFact.objects.bulk_create([ticket(1, hours=1, state_path="new > in_progress > resolved")])
 
