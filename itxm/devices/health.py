@@ -1,7 +1,9 @@
 """Device health: a 0–100 score per device and day from its daily rollups, and what it means in words.
 
-Pure: plain numbers in, plain numbers out, no Django. Every array operation is over all devices and
+Pure: plain numbers in, plain numbers out, no database. Every array operation is over all devices and
 days at once (numpy), so a fleet of 50,000 devices × 30 days scores in seconds, not in per-row Python.
+Only the stored figures are kept (``component_figures``); the words are made when someone reads them
+(``explain``), in the reader's language (gettext) with numbers written the reader's way.
 
 How a score is made (docs/devices.md, "Health"):
 
@@ -23,6 +25,9 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 import numpy as np
+from django.utils.formats import number_format
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext_lazy, pgettext, pgettext_lazy
 
 ROLLUP_STATISTICS = ("mean", "total", "p95", "minimum", "last")
 
@@ -37,8 +42,10 @@ class Component:
     weight: float
     ruins_the_whole: bool
     unit: str  # "s", "%", "ms" or "count": how the value is written
-    describe: str  # "{value}" is replaced with the formatted value
-    worse: str  # "slower" in "slower than 90 % of the fleet"
+    # Translatable text (gettext_lazy) with %(value)s, the formatted value ("3.2 min"; %(count)s holds
+    # the plain number, for plural forms), and %(share)s, the share of the fleet ("90 %").
+    describe: str  # "boot takes %(value)s"
+    worse: str  # "slower than %(share)s of the fleet"
     better: str
     lost: str = ""  # "excess": seconds beyond good per event (count); "per_event": minutes_per_event each
     minutes_per_event: float = 0.0
@@ -49,22 +56,30 @@ class Component:
 
 
 COMPONENTS: tuple[Component, ...] = (
-    Component("boot", "boot_seconds", "mean", 60, 180, 2, False, "s", "boot takes {value}", "slower", "faster",
+    Component("boot", "boot_seconds", "mean", 60, 180, 2, False, "s", gettext_lazy("boot takes %(value)s"),
+              gettext_lazy("slower than %(share)s of the fleet"), gettext_lazy("faster than %(share)s of the fleet"),
               lost="excess"),
-    Component("logon", "logon_seconds", "mean", 20, 60, 2, False, "s", "logon takes {value}", "slower", "faster",
+    Component("logon", "logon_seconds", "mean", 20, 60, 2, False, "s", gettext_lazy("logon takes %(value)s"),
+              gettext_lazy("slower than %(share)s of the fleet"), gettext_lazy("faster than %(share)s of the fleet"),
               lost="excess"),
-    Component("crashes", "crashes", "total", 0, 3, 3, True, "count", "{value} crashes in the day",
-              "more crashes", "fewer crashes", lost="per_event", minutes_per_event=10),
-    Component("cpu", "cpu_pressure_pct", "p95", 70, 95, 1, False, "%", "the processor peaks at {value} busy",
-              "busier", "calmer"),
-    Component("memory", "memory_pressure_pct", "p95", 80, 95, 1, False, "%", "memory peaks at {value} in use",
-              "fuller", "emptier"),
-    Component("disk", "disk_free_pct", "minimum", 25, 10, 1, True, "%", "{value} of the disk is free",
-              "less free space", "more free space"),
+    Component("crashes", "crashes", "total", 0, 3, 3, True, "count",
+              ngettext_lazy("%(value)s crash in the day", "%(value)s crashes in the day", "count"),
+              gettext_lazy("more crashes than %(share)s of the fleet"),
+              gettext_lazy("fewer crashes than %(share)s of the fleet"), lost="per_event", minutes_per_event=10),
+    Component("cpu", "cpu_pressure_pct", "p95", 70, 95, 1, False, "%",
+              gettext_lazy("the processor peaks at %(value)s busy"), gettext_lazy("busier than %(share)s of the fleet"),
+              gettext_lazy("calmer than %(share)s of the fleet")),
+    Component("memory", "memory_pressure_pct", "p95", 80, 95, 1, False, "%",
+              gettext_lazy("memory peaks at %(value)s in use"), gettext_lazy("fuller than %(share)s of the fleet"),
+              gettext_lazy("emptier than %(share)s of the fleet")),
+    Component("disk", "disk_free_pct", "minimum", 25, 10, 1, True, "%", gettext_lazy("%(value)s of the disk is free"),
+              gettext_lazy("less free space than %(share)s of the fleet"),
+              gettext_lazy("more free space than %(share)s of the fleet")),
     Component("battery", "battery_health_pct", "last", 80, 60, 1, False, "%",
-              "the battery holds {value} of its design capacity", "weaker", "stronger"),
-    Component("latency", "latency_ms", "p95", 50, 250, 1, False, "ms", "the network answers in {value}", "slower",
-              "faster"),
+              gettext_lazy("the battery holds %(value)s of its design capacity"),
+              gettext_lazy("weaker than %(share)s of the fleet"), gettext_lazy("stronger than %(share)s of the fleet")),
+    Component("latency", "latency_ms", "p95", 50, 250, 1, False, "ms", gettext_lazy("the network answers in %(value)s"),
+              gettext_lazy("slower than %(share)s of the fleet"), gettext_lazy("faster than %(share)s of the fleet")),
 )  # fmt: skip
 
 
@@ -206,12 +221,37 @@ def component_figures(scores: Scores) -> list[dict[str, dict]]:
     return figures
 
 
+RATINGS = {
+    "good": pgettext_lazy("health rating", "good"),
+    "average": pgettext_lazy("health rating", "average"),
+    "frustrating": pgettext_lazy("health rating", "frustrating"),
+}
+
+
+def _number(value: float, decimals: int | None) -> str:
+    """A number written the reader's way (3.2 in English, 3,2 in Turkish); whole numbers without decimals."""
+    if decimals is None:
+        return number_format(int(value) if float(value).is_integer() else value)
+    return number_format(round(value, decimals), decimals)
+
+
+def format_percent(value: float) -> str:
+    """90 → "90 %" (Turkish writes "%90")."""
+    return pgettext("unit", "%(number)s %%") % {"number": _number(value, 0)}
+
+
 def format_value(value: float, unit: str) -> str:
     if unit == "s":
-        return f"{value / 60:.1f} min" if value >= 90 else f"{value:.0f} s"
+        if value >= 90:
+            return pgettext("unit", "%(number)s min") % {"number": _number(value / 60, 1)}
+        return pgettext("unit", "%(number)s s") % {"number": _number(value, 0)}
     if unit == "count":
-        return f"{value:g}"
-    return f"{value:.0f} {unit}"
+        return _number(value, None)
+    if unit == "%":
+        return format_percent(value)
+    if unit == "ms":
+        return pgettext("unit", "%(number)s ms") % {"number": _number(value, 0)}
+    return f"{_number(value, 0)} {unit}"
 
 
 def rating(component: Component, value: float) -> str:
@@ -226,19 +266,29 @@ def rating(component: Component, value: float) -> str:
 
 def explain(component: Component, value: float, better_share: float, worse_share: float) -> str:
     """E.g. "boot takes 3.2 min, slower than 90 % of the fleet (frustrating: good up to 1.0 min,
-    frustrating from 3.0 min)"."""
-    text = component.describe.format(value=format_value(value, component.unit))
+    frustrating from 3.0 min)", in the active language: call it when the words are shown, not stored."""
+    description = component.describe % {
+        "value": format_value(value, component.unit),
+        "count": round(value) if component.unit == "count" else 0,
+    }
     if better_share >= 0.5:
-        text += f", {component.worse} than {round(better_share * 100)} % of the fleet"
+        comparison = component.worse % {"share": format_percent(round(better_share * 100))}
     elif worse_share >= 0.5:
-        text += f", {component.better} than {round(worse_share * 100)} % of the fleet"
+        comparison = component.better % {"share": format_percent(round(worse_share * 100))}
     else:
-        text += ", like most of the fleet"
-    direction = ("up to", "from") if component.lower_is_better else ("from", "down to")
-    return (
-        f"{text} ({rating(component, value)}: good {direction[0]} {format_value(component.good, component.unit)}, "
-        f"frustrating {direction[1]} {format_value(component.frustrating, component.unit)})"
-    )
+        comparison = _("like most of the fleet")
+    limits = {"good": format_value(component.good, component.unit),
+              "frustrating": format_value(component.frustrating, component.unit)}  # fmt: skip
+    if component.lower_is_better:
+        thresholds = _("good up to %(good)s, frustrating from %(frustrating)s") % limits
+    else:
+        thresholds = _("good from %(good)s, frustrating down to %(frustrating)s") % limits
+    return _("%(description)s, %(comparison)s (%(rating)s: %(thresholds)s)") % {
+        "description": description,
+        "comparison": comparison,
+        "rating": RATINGS[rating(component, value)],
+        "thresholds": thresholds,
+    }
 
 
 def explanations(figures: dict[str, dict], components: tuple[Component, ...] = COMPONENTS) -> list[dict]:

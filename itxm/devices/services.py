@@ -4,7 +4,10 @@ Anomaly detection and proactive alerts have their own modules (``anomalies.py``,
 ``refresh_insights`` runs health, anomalies and alerts in order, as the worker and the demo do."""
 
 import json
+import threading
+import time
 import zlib
+from collections import OrderedDict, defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
@@ -367,3 +370,314 @@ PEOPLE_DIMENSIONS = tuple(queries.PEOPLE_LOOKUPS)
 def health_by_people(scope: Scope, dimension: str, start: date, end: date, member: str | None = None) -> dict:
     """Mean device health per department, location or country (through primary users), for analytics."""
     return queries.health_by_people(scope, dimension, start, end, member)
+
+
+# --- Reads for the device pages -------------------------------------------------------------------------
+# Plain data for the web pages: figures and keys, never words (a page writes them in its reader's
+# language). Fleet-wide figures read tens of thousands of rows: they are kept per process until the
+# device data changes (``queries.health_version``) or for at most ``KEEP_SECONDS``.
+
+SCORE_BANDS = ((0.0, 20.0), (20.0, 40.0), (40.0, 60.0), (60.0, 80.0), (80.0, 100.1))
+POOR_SCORE = 40.0  # a device below this on the latest day is counted as in poor health
+KEEP_SECONDS = 300
+_KEPT_ENTRIES = 64
+_kept: OrderedDict = OrderedDict()
+_kept_lock = threading.Lock()
+
+
+def _remembered(key: tuple, compute):
+    full_key = (key, queries.health_version())
+    now = time.monotonic()
+    with _kept_lock:
+        hit = _kept.get(full_key)
+        if hit is not None and now - hit[0] < KEEP_SECONDS:
+            _kept.move_to_end(full_key)
+            return hit[1]
+    value = compute()
+    with _kept_lock:
+        _kept[full_key] = (now, value)
+        while len(_kept) > _KEPT_ENTRIES:
+            _kept.popitem(last=False)
+    return value
+
+
+def forget_page_results() -> None:
+    with _kept_lock:
+        _kept.clear()
+
+
+def _scope_key(scope: Scope) -> tuple:
+    return (scope.group_ids, scope.service_ids)
+
+
+def _weighted(rows: list[dict]) -> float | None:
+    devices = sum(row["devices"] for row in rows)
+    return round(sum(row["score"] * row["devices"] for row in rows) / devices, 1) if devices else None
+
+
+def _period(scope: Scope, days: int) -> tuple[date, date] | None:
+    end = queries.latest_health_day(scope)
+    return None if end is None else (end - timedelta(days=days - 1), end)
+
+
+def _days(start: date, end: date) -> list[date]:
+    return [start + timedelta(days=n) for n in range((end - start).days + 1)]
+
+
+def _health_rows(scope: Scope, start: date, end: date) -> list[dict]:
+    return _remembered(("health", _scope_key(scope), start, end),
+                       lambda: queries.health_by_day_and_model(scope, start, end))  # fmt: skip
+
+
+def _rollup_rows(scope: Scope, start: date, end: date) -> list[dict]:
+    return _remembered(("rollups", _scope_key(scope), start, end),
+                       lambda: queries.rollups_by_day_and_model(scope, start, end))  # fmt: skip
+
+
+def fleet_overview(scope: Scope, days: int = 30, model: str | None = None) -> dict | None:
+    """The fleet's health over the ``days`` up to the latest scored day (one model's, if given): score
+    bands on the latest day, the daily mean per model and for all, work time lost per week and cause.
+    ``None`` when no device has a health score."""
+    period = _period(scope, days)
+    if period is None:
+        return None
+    start, end = period
+    rows = [row for row in _health_rows(scope, start, end) if model is None or row["model"] == model]
+    all_days = _days(start, end)
+    by_day: dict[date, list[dict]] = defaultdict(list)
+    by_model: dict[str, dict[date, float]] = defaultdict(dict)
+    for row in rows:
+        by_day[row["day"]].append(row)
+        by_model[row["model"]][row["day"]] = round(row["score"], 1)
+    weeks: dict[date, dict] = {}
+    for row in _rollup_rows(scope, start, end):
+        if model is None or row["model"] == model:
+            week = weeks.setdefault(health.week_start(row["day"]), {"days": set(), "minutes": defaultdict(float)})
+            week["days"].add(row["day"])
+            week["minutes"][row["cause"]] += row["lost_minutes"]
+    latest = by_day.get(end, [])
+    bands = queries.score_bands(scope, end, SCORE_BANDS, model)
+    return {
+        "start": start,
+        "end": end,
+        "days": all_days,
+        "score": _weighted(latest),
+        "devices": sum(row["devices"] for row in latest),
+        "period_score": _weighted(rows),
+        "lost_hours": round(sum(row["lost_minutes"] for row in rows) / 60, 1),
+        "trend": [_weighted(by_day[day]) for day in all_days],
+        "model_trends": {name: [scores.get(day) for day in all_days] for name, scores in sorted(by_model.items())},
+        "bands": list(zip(SCORE_BANDS, bands, strict=True)),
+        "poor": sum(count for (low, _high), count in zip(SCORE_BANDS, bands, strict=True) if low < POOR_SCORE),
+        "lost_weeks": [
+            {
+                "week": week,
+                "days": len(found["days"]),
+                "hours": {cause: round(minutes / 60, 1) for cause, minutes in found["minutes"].items()},
+            }
+            for week, found in sorted(weeks.items())
+        ],  # fmt: skip
+    }
+
+
+def model_health(scope: Scope, days: int = 30) -> dict | None:
+    """Per device model over the ``days`` up to the latest scored day: devices, mean health, crashes per
+    device and day, the median device's mean boot time, work time lost, and the daily mean score."""
+    period = _period(scope, days)
+    if period is None:
+        return None
+    start, end = period
+    all_days = _days(start, end)
+
+    def boot_medians() -> dict[str, float]:
+        models_of = queries.device_model_ids(scope)
+        means = defaultdict(list)
+        for device_id, _metric, _days_reported, _total, mean in queries.rollup_means_by_device(
+            scope, ("boot_seconds",), start, end
+        ):
+            if device_id in models_of and mean is not None:
+                means[models_of[device_id]].append(mean)
+        return {name: round(float(np.median(values)), 1) for name, values in means.items()}
+
+    boots = _remembered(("boot", _scope_key(scope), start, end), boot_medians)
+    grouped: dict[str, list[dict]] = defaultdict(list)
+    for row in _health_rows(scope, start, end):
+        grouped[row["model"]].append(row)
+    crashes: dict[str, list[float]] = defaultdict(lambda: [0.0, 0])
+    for row in _rollup_rows(scope, start, end):
+        if row["cause"] == "crashes":
+            crashes[row["model"]][0] += row["total"]
+            crashes[row["model"]][1] += row["devices"]
+    result = []
+    for name, inventory in queries.device_models(scope):
+        mine = grouped.get(name, [])
+        by_day = {row["day"]: round(row["score"], 1) for row in mine}
+        crash_total, device_days = crashes.get(name, (0.0, 0))
+        result.append({
+            "model": name,
+            "devices": inventory,
+            "scored": next((row["devices"] for row in mine if row["day"] == end), 0),
+            "score": _weighted(mine),
+            "latest_score": by_day.get(end),
+            "crash_rate": round(crash_total / device_days, 4) if device_days else None,
+            "boot_p50": boots.get(name),
+            "lost_hours": round(sum(row["lost_minutes"] for row in mine) / 60, 1),
+            "trend": [by_day.get(day) for day in all_days],
+        })  # fmt: skip
+    result.sort(key=lambda item: (item["score"] is None, item["score"] or 0, item["model"]))
+    return {"start": start, "end": end, "days": all_days, "models": result}
+
+
+def device_model_names(scope: Scope) -> list[str]:
+    return [name for name, _count in queries.device_models(scope)]
+
+
+def _weakest(figures: dict) -> tuple[str, float | None]:
+    if not figures:
+        return "", None
+    key = min(figures, key=lambda name: (figures[name]["score"], name))
+    return key, figures[key]["value"]
+
+
+def worst_devices(scope: Scope, day: date, model: str | None = None, limit: int = 20) -> list[dict]:
+    """The lowest scores of a day, each with its weakest component (key and value, for words at display)."""
+    people = scope.allows(Permission.VIEW_PEOPLE)
+    found = []
+    for row in queries.worst_devices(scope, day, model, limit):
+        device, (weakest, value) = row.device, _weakest(row.components or {})
+        found.append({
+            "id": device.pk, "hostname": device.hostname, "model": device.model, "os_build": device.os_build,
+            "primary_user": device.primary_user.name if people and device.primary_user else None,
+            "score": row.score, "lost_minutes": row.lost_minutes, "weakest": weakest, "weakest_value": value,
+        })  # fmt: skip
+    return found
+
+
+def find_devices(scope: Scope, search: str, limit: int = 50) -> list[dict]:
+    people = scope.allows(Permission.VIEW_PEOPLE)
+    return [
+        {"id": d.pk, "hostname": d.hostname, "serial": d.serial, "model": d.model, "os_build": d.os_build,
+         "primary_user": d.primary_user.name if people and d.primary_user else None}
+        for d in queries.devices(scope, search.strip())[:limit]
+    ]  # fmt: skip
+
+
+def device_detail(scope: Scope, device_id: int, days: int = 90) -> dict:
+    """One device: inventory, daily health (oldest first), the latest day's components explained in the
+    active language, its anomalies and alerts. ``Device.DoesNotExist`` outside the scope."""
+    device = queries.device(scope, device_id)
+    history = list(queries.device_health(scope, device_id)[:days])[::-1]
+    latest = history[-1] if history else None
+    return {
+        "device": device,
+        "primary_user": device.primary_user if scope.allows(Permission.VIEW_PEOPLE) else None,
+        "history": [{"day": h.day, "score": h.score, "lost_minutes": h.lost_minutes} for h in history],
+        "latest": {"day": latest.day, "score": latest.score, "lost_minutes": latest.lost_minutes} if latest else None,
+        "components": health.explanations(latest.components or {}) if latest else [],
+        "anomalies": [anomaly_facts(item) for item in queries.anomalies_of_device(scope, device_id)],
+        "alerts": alert_list(scope, device_id=device_id),
+    }
+
+
+def anomaly_facts(item) -> dict:
+    """An anomaly's figures as plain data (its stored summary is English; pages write their own words)."""
+    evidence = item.evidence or {}
+    affected = evidence.get("affected_device_ids", [])
+    return {
+        "id": item.pk, "kind": item.kind, "metric": item.metric, "statistic": evidence.get("statistic", ""),
+        "device_model": item.device_model, "device_id": item.device_id,
+        "hostname": item.device.hostname if item.device_id else "", "status": item.status,
+        "detected_on": item.detected_on, "opened_at": item.opened_at, "closed_at": item.closed_at,
+        "affected": len(affected), "affected_ids": affected, "change": evidence.get("change"),
+        "changes": evidence.get("changes", []), "before": evidence.get("before"), "after": evidence.get("after"),
+        "effect": evidence.get("effect"), "p_value": evidence.get("p_value"),
+        "relative_rise": evidence.get("relative_rise"), "baseline": evidence.get("baseline"),
+        "recent": evidence.get("recent"), "z": evidence.get("z"), "window": evidence.get("window"),
+        "window_days": evidence.get("window_days"), "devices_with_change": evidence.get("devices_with_change"),
+        "devices_without_change": evidence.get("devices_without_change"), "summary": item.summary,
+    }  # fmt: skip
+
+
+def anomaly_list(scope: Scope, status: str = "", kind: str = "") -> list[dict]:
+    qs = queries.anomalies(scope, status).select_related("device")
+    if kind:
+        qs = qs.filter(kind=kind)
+    return [anomaly_facts(item) for item in qs]
+
+
+def anomaly_detail(scope: Scope, anomaly_id: int) -> dict:
+    """An anomaly with its affected devices and the daily figures behind it: the devices that took the
+    change against the other devices of the model (or one device against its own history).
+    ``Anomaly.DoesNotExist`` outside the scope."""
+    from itxm.devices.anomalies import BASELINE_DAYS, BEFORE_DAYS, RECENT_DAYS
+
+    facts = anomaly_facts(queries.anomaly(scope, anomaly_id))
+    affected = queries.device_rows(scope, facts["affected_ids"])
+    statistic = facts["statistic"] or "mean"
+    until = facts["detected_on"]
+    if facts["change"]:
+        first = date.fromisoformat(facts["change"]["first_day"]) - timedelta(days=BEFORE_DAYS)
+        until = date.fromisoformat((facts["window_days"] or {}).get("after_until", until.isoformat()))
+        series = _remembered(
+            ("anomaly", _scope_key(scope), anomaly_id, first, until),
+            lambda: queries.daily_means_with_and_without_change(
+                scope, facts["metric"], statistic, facts["device_model"], facts["change"], first, until
+            ),
+        )
+    else:
+        first = until - timedelta(days=RECENT_DAYS + BASELINE_DAYS - 1)
+        ids = facts["affected_ids"] or ([facts["device_id"]] if facts["device_id"] else [])
+        series = {"device": queries.daily_metric_means(scope, facts["metric"], statistic, ids, first, until)}
+    return facts | {
+        "first_day": first,
+        "until": until,
+        "days": [first + timedelta(days=n) for n in range((until - first).days + 1)],
+        "series": series,
+        "devices": [
+            {
+                "id": d["id"],
+                "hostname": d["hostname"],
+                "model": d["model"],
+                "os_build": d["os_build"],
+                "primary_user": d["primary_user_name"],
+            }
+            for d in affected
+        ],  # fmt: skip
+    }
+
+
+def _alert(row: dict) -> dict:
+    url = row["ticket_url"] or ""
+    return {
+        "id": row["id"], "device_id": row["device_id"], "hostname": row["hostname"], "model": row["model"],
+        "rule": row["rule"], "opened_at": row["opened_at"], "closed_at": row["closed_at"],
+        "evidence": row["evidence"] or {}, "ticket": row["ticket_number"] or row["ticket_correlation"] or "",
+        "ticket_url": url if url.startswith(("https://", "http://")) else "",
+        "ticket_status": row["ticket_status"] or "",
+    }  # fmt: skip
+
+
+def alert_list(
+    scope: Scope, status: str = "", rule: str = "", device_id: int | None = None, rows: slice = slice(None)
+) -> list[dict]:
+    """Proactive alerts, newest first, with the ticket opened in the ITSM tool if any (``rows``: a page)."""
+    return [_alert(row) for row in queries.alert_rows(scope, status, rule, device_id, rows)]
+
+
+def alert_count(scope: Scope, status: str = "", rule: str = "") -> int:
+    return queries.alert_count(scope, status, rule)
+
+
+def alert_counts(scope: Scope) -> dict[str, int]:
+    """Open alerts per rule."""
+    return queries.open_alerts_by_rule(scope)
+
+
+def component_units() -> dict[str, str]:
+    """Each health component's unit ("s", "%", "ms", "count"), for writing its values."""
+    return {component.key: component.unit for component in health.COMPONENTS}
+
+
+def format_figure(value: float, unit: str) -> str:
+    """A component's value as people read it, in the active language ("3.2 min", "8 %")."""
+    return health.format_value(value, unit)
