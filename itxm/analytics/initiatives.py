@@ -24,6 +24,7 @@ from statsmodels.stats.proportion import confint_proportions_2indep, proportions
 from itxm.analytics import coverage, facts, queries
 from itxm.analytics.metrics import Interval
 from itxm.analytics.models import Initiative, InitiativeStatus
+from itxm.analytics.remembered import remembered
 from itxm.analytics.services import AnalyticsError, labels
 from itxm.org.models import User
 from itxm.org.scopes import EVERYTHING, Permission, Scope
@@ -450,7 +451,10 @@ def you_said_we_did(limit: int = 50) -> list[PublicInitiative]:
 
 
 def _public(initiative: Initiative, scope_label: str) -> PublicInitiative:
-    effect = _effect(EVERYTHING, initiative, None, None)
+    # The public page is read by anyone, often: each effect is kept until the facts change (the caller
+    # caught up first). The words are made per reader, in their language.
+    key = (initiative.pk, initiative.metric, initiative.starts_on, initiative.dimension, initiative.member)
+    effect = remembered("public_effect", key, lambda: _effect(EVERYTHING, initiative, None, None))
     return PublicInitiative(
         title=initiative.title, owner=initiative.owner, scope_label=scope_label, you_said=initiative.you_said,
         we_did=initiative.we_did, starts_on=initiative.starts_on, status=initiative.status,
