@@ -3,6 +3,7 @@
 Plain data in and out: ids, tokens and dataclasses, never a request.
 """
 
+import threading
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -372,3 +373,169 @@ def campaign_link(scope: Scope, run_id: int) -> str:
     scope.require(Permission.MANAGE_REFERENCE)
     run = CampaignRun.objects.select_related("campaign").get(pk=run_id, campaign__by_link=True)
     return reverse("surveys:campaign_link", args=[campaigns.link_token(run)])
+
+
+# --- reads for the survey pages ---
+
+
+@dataclass(frozen=True)
+class ResponseOverview:
+    """What became of the invitations made in a period: totals, per service, group, agent and campaign,
+    per week or month, held back by survey kind and reason, the fatigue rules, and the outbox's word."""
+
+    totals: queries.PeriodRate
+    rates: dict[str, list[queries.PeriodRate]]
+    trend: list[queries.PeriodRate]  # per bucket asked for, in order
+    held_back: dict[tuple[str, str], int]
+    rules: list
+    outbox: dict[str, int]
+    problems: list[dict]
+
+
+def response_overview(scope: Scope, start: datetime, end: datetime, service: int | None = None,
+                      group: int | None = None, buckets=()) -> ResponseOverview:  # fmt: skip
+    """``buckets``: (start, end) datetimes splitting the period (weeks, months) for the trend."""
+    scope.require(Permission.VIEW_DATA)
+    buckets = tuple(buckets)
+
+    def count():
+        return (
+            queries.outcome_slices(scope, start, end, service, group),
+            queries.outcomes_by_bucket(scope, start, end, list(buckets), service, group),
+            queries.held_back_between(scope, start, end, service, group),
+        )
+
+    slices, trend, held_back = _remembered(
+        "response_overview", (_scope_key(scope), start, end, service, group, buckets), count
+    )
+    narrowed = service is not None or group is not None
+    return ResponseOverview(
+        totals=queries.total_of(slices),
+        rates={by: queries.roll_up(slices, by) for by in queries.SLICE_KEYS},  # names read afresh
+        trend=trend,
+        held_back=held_back,
+        rules=queries.fatigue_rules(),
+        # The outbox knows nothing of services and groups: narrowed pages leave it out.
+        outbox={} if narrowed else queries.outbox_between(scope, start, end),
+        problems=[] if narrowed else queries.outbox_problems(scope, start, end),
+    )
+
+
+def may_manage_campaigns(scope: Scope) -> bool:
+    """Creating campaigns and reading their shareable links is for those who manage reference data."""
+    return scope.allows(Permission.MANAGE_REFERENCE)
+
+
+def may_read_people(scope: Scope) -> bool:
+    """What a mail server said about a bounce often names the person: only for readers of people's data."""
+    return scope.allows(Permission.VIEW_PEOPLE)
+
+
+@dataclass(frozen=True)
+class CampaignSummary:
+    campaign: object  # a Campaign, with its departments and locations
+    runs: int
+    last_run: datetime | None
+    results: queries.PeriodRate
+
+
+def campaign_summaries(scope: Scope) -> list[CampaignSummary]:
+    """Every campaign the reader may see, newest first, with what its runs brought."""
+    scope.require(Permission.VIEW_DATA)
+    found = list(queries.campaigns(scope))
+    ids = [c.pk for c in found]
+    totals = queries.campaign_totals(scope, ids) if ids else {}
+    runs = queries.campaign_run_counts(scope, ids) if ids else {}
+    empty = queries.PeriodRate(None, "", 0, 0, 0, 0, 0)
+    return [
+        CampaignSummary(c, *runs.get(c.pk, (0, None)), totals.get(c.pk, empty))
+        for c in found
+    ]  # fmt: skip
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    run: CampaignRun
+    results: queries.PeriodRate
+    link: str  # the shareable link's path, for readers who may hand it out and while the run is open
+
+
+@dataclass(frozen=True)
+class CampaignDetail:
+    summary: CampaignSummary
+    runs: list[RunSummary]
+    scores: dict[int, int]
+
+
+def campaign_detail(
+    scope: Scope, campaign_id: int, now: datetime | None = None, with_links: bool = True
+) -> CampaignDetail:
+    """One campaign with its runs and answers; ``Campaign.DoesNotExist`` outside the reader's scope. The open
+    runs' shareable links come along for readers who may hand them out (``with_links``: not on a shared page)."""
+    scope.require(Permission.VIEW_DATA)
+    campaign = queries.campaign(scope, campaign_id)
+    results = queries.run_results(scope, campaign.pk)
+    empty = queries.PeriodRate(None, "", 0, 0, 0, 0, 0)
+    linkable = with_links and campaign.by_link and may_manage_campaigns(scope)
+    runs = [
+        RunSummary(
+            run, results.get(run.pk, empty), campaign_link(scope, run.pk) if linkable and run.is_open(now) else ""
+        )
+        for run in queries.campaign_runs(scope, campaign.pk)
+    ]
+    totals = queries.campaign_totals(scope, [campaign.pk]).get(campaign.pk, empty)
+    last = max((r.run.scheduled_for for r in runs), default=None)
+    return CampaignDetail(CampaignSummary(campaign, len(runs), last, totals), runs,
+                          queries.campaign_scores(scope, campaign.pk))  # fmt: skip
+
+
+def campaign_audience_choices(scope: Scope) -> dict[str, list]:
+    scope.require(Permission.MANAGE_REFERENCE)
+    return queries.audience_choices()
+
+
+# Results kept for pages, per process, while the data they count stays the same (``queries.fingerprint``):
+# a year of invitations takes longer to count than a page may take to show.
+KEPT = 64
+_kept: dict = {}
+_kept_lock = threading.Lock()
+
+
+def _scope_key(scope: Scope) -> tuple:
+    return (scope.group_ids, scope.service_ids)
+
+
+def _remembered(name: str, key: tuple, compute):
+    full_key = (name, key, queries.fingerprint())
+    with _kept_lock:
+        if full_key in _kept:
+            return _kept[full_key]
+    value = compute()
+    with _kept_lock:
+        while len(_kept) >= KEPT:
+            _kept.pop(next(iter(_kept)))
+        _kept[full_key] = value
+    return value
+
+
+def forget_remembered() -> None:
+    with _kept_lock:
+        _kept.clear()
+
+
+def gaming_signals(scope: Scope, start: datetime, end: datetime) -> dict[str, list[gaming.GamingWarning]]:
+    """``gaming_warnings`` by agent and by group for [start, end) from one read of the facts, narrowed to the
+    reader's scope (the signals themselves compare everyone with everyone, as ``gaming_warnings`` does)."""
+    scope.require(Permission.VIEW_DATA)
+    if scope.service_ids is not None:
+        return {"agent": [], "group": []}
+
+    def detect():
+        baseline_start = start - timedelta(days=GAMING_BASELINE_DAYS)
+        facts = queries.survey_facts(EVERYTHING, baseline_start, end)
+        return {by: gaming.detect(facts, start, end, baseline_start, by) for by in ("agent", "group")}
+
+    found = _remembered("gaming_signals", (start, end), detect)
+    if scope.group_ids is None:
+        return found
+    return {by: [w for w in warnings if w.group_id in scope.group_ids] for by, warnings in found.items()}
