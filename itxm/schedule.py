@@ -36,6 +36,7 @@ SCHEDULE = (
     Every(3600, "itxm.devices.tasks.score_health"),
     Every(3600, "itxm.devices.tasks.detect_anomalies"),
     Every(900, "itxm.devices.tasks.evaluate_alerts"),
+    Every(3600, "itxm.web.tasks.send_monthly_reports"),
 )
 
 
