@@ -10,7 +10,8 @@ class LoginRequiredMiddleware(DjangoLoginRequired):
     The API answers for itself (401 as JSON, token or session), and static files are public.
     """
 
-    exempt_prefixes = ("/api/", settings.STATIC_URL)
+    # /i18n/: the language switch in every page's header works before signing in (login, public, shared pages).
+    exempt_prefixes = ("/api/", "/i18n/", settings.STATIC_URL)
 
     def process_view(self, request, view_func, view_args, view_kwargs):
         if request.path.startswith(self.exempt_prefixes):

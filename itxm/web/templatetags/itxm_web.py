@@ -68,7 +68,8 @@ def table(context, table, exportable=True):
     for fmt in ("csv", "xlsx"):
         params["export"] = fmt
         links[fmt] = "?" + params.urlencode()
-    return {"table": table, "exports": links if exportable else {}}
+    shared = getattr(request, "share_link", None) is not None
+    return {"table": table, "exports": links if exportable else {}, "shared": shared}
 
 
 @register.inclusion_tag("web/_filters.html", takes_context=True)
@@ -80,6 +81,7 @@ def filter_bar(context, extra=None):
         "presets": context["presets"],
         "extra": extra,
         "request": context["request"],
+        "shared": context.get("shared"),
         **{key: context.get(key) for key in ("dimension", "dimensions", "page_fields")},
     }
 
