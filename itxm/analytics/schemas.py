@@ -173,6 +173,7 @@ class ConcentrationOut(Schema):
     answers: int
     lost_hours: float
     share_for_80_percent: float | None
+    curve: list[tuple[float, float]] = []  # (share of answers %, share of lost time %), worst answers first
 
 
 class ProductivityWeekOut(Schema):

@@ -109,9 +109,10 @@ def metrics(
     filters: Mapping[str, int | None] = {},
     member: str | None = None,
     with_percentiles: bool = True,
+    with_devices: bool = True,
 ) -> list[MemberMetrics]:
     """Every metric per member of a dimension (one member, the whole scope, for ``all``), busiest first."""
-    return metrics_page(scope, dimension, period, filters, member, with_percentiles)[1]
+    return metrics_page(scope, dimension, period, filters, member, with_percentiles, with_devices=with_devices)[1]
 
 
 def metrics_page(
@@ -123,6 +124,7 @@ def metrics_page(
     with_percentiles: bool = True,
     limit: int | None = None,
     offset: int = 0,
+    with_devices: bool = True,
 ) -> tuple[int, list[MemberMetrics]]:
     """How many members there are, and the metrics of ``limit`` of them from ``offset`` (busiest first):
     only the members shown have their factors, intervals and percentiles computed."""
@@ -142,7 +144,8 @@ def metrics_page(
         if with_percentiles
         else {}
     )
-    health = device_health(scope, dimension, period, member) if dimension in devices.PEOPLE_DIMENSIONS else {}
+    people = with_devices and dimension in devices.PEOPLE_DIMENSIONS
+    health = device_health(scope, dimension, period, member) if people else {}
     polarities = factor_polarities()
     intervals = maths.happiness_intervals(
         [(sums[k]["promoters"] or 0, sums[k]["detractors"] or 0, sums[k]["answered"] or 0) for k in keys]
@@ -267,7 +270,7 @@ def watermelons(
     sla_target = settings.ANALYTICS_SLA_TARGET if sla_target is None else sla_target
     happiness_target = settings.ANALYTICS_HAPPINESS_TARGET if happiness_target is None else happiness_target
     green_outside, green_inside = [], []
-    for item in metrics(scope, dimension, period, filters, with_percentiles=False):
+    for item in metrics(scope, dimension, period, filters, with_percentiles=False, with_devices=False):
         m = item.metrics
         if not m["enough_answers"] or m["sla_compliance"] is None:
             continue
@@ -324,12 +327,12 @@ def priorities(
     if rank_by not in ("impact", "lost_hours", "lost_cost", "volume"):
         raise AnalyticsError("rank_by is one of impact, lost_hours, lost_cost, volume", "rank_by")
     target = settings.ANALYTICS_HAPPINESS_TARGET if happiness_target is None else happiness_target
-    current = metrics(scope, dimension, period, filters, with_percentiles=False)
+    current = metrics(scope, dimension, period, filters, with_percentiles=False, with_devices=False)
     before = {
-        item.member: item for item in metrics(scope, dimension, period.previous(), filters, with_percentiles=False)
+        item.member: item
+        for item in metrics(scope, dimension, period.previous(), filters, with_percentiles=False, with_devices=False)
     }
-    whole = overview(scope, period, filters)
-    baseline = whole.metrics["happiness"] if whole else None
+    baseline = _whole_happiness(scope, period, filters)
     rows = []
     for item in current:
         m = item.metrics
@@ -354,6 +357,14 @@ def priorities(
     }
     rows.sort(key=keys[rank_by])
     return {"reference": reference, "baseline": baseline, "target": target, "rank_by": rank_by, "rows": rows[:limit]}
+
+
+def _whole_happiness(scope: Scope, period: Period, filters: Mapping[str, int | None]) -> float | None:
+    """The happiness of the whole scope in the period: from the sums alone (no percentiles, no devices)."""
+    whole = queries.sums_by_member(scope, "all", period.start, period.end, check_filters(filters)).get("")
+    if not whole:
+        return None
+    return maths.happiness_from_counts(whole["promoters"] or 0, whole["detractors"] or 0, whole["answered"] or 0)
 
 
 def _change(now: dict, before: dict | None) -> dict:
@@ -408,7 +419,19 @@ def lost_time_concentration(scope: Scope, period: Period, filters: Mapping[str, 
         "answers": int(len(minutes)),
         "lost_hours": round(float(minutes.sum()) / 60, 1),
         "share_for_80_percent": maths.concentration(minutes, 0.8),
+        "curve": _concentration_curve(minutes),
     }
+
+
+def _concentration_curve(minutes: np.ndarray, steps: int = 20) -> list[tuple[float, float]]:
+    """(share of answers %, share of lost time %), the answers that lost most first, every 100/steps %
+    of the answers: the curve whose height at x says how much of the lost time x % of the answers cause."""
+    total = float(minutes.sum()) if len(minutes) else 0.0
+    if total <= 0:
+        return []
+    cumulative = np.concatenate([[0.0], np.cumsum(np.sort(minutes)[::-1])])
+    taken = sorted(set(np.linspace(0, len(minutes), steps + 1).round().astype(int).tolist()))
+    return [(round(100 * n / len(minutes), 1), round(100 * float(cumulative[n]) / total, 1)) for n in taken]
 
 
 def productivity_gained(
@@ -451,4 +474,5 @@ def device_health(scope: Scope, dimension: str, period: Period, member: str | No
 
 
 def gaming_warnings(scope: Scope, start, end) -> list:
-    return surveys.gaming_warnings(scope, start, end, by="agent") + surveys.gaming_warnings(scope, start, end, "group")
+    found = surveys.gaming_signals(scope, start, end)  # one read of the answers for both, remembered
+    return found["agent"] + found["group"]

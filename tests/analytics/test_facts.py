@@ -160,7 +160,11 @@ def test_hotspots_concentration_and_productivity(answered):
     assert grid["cells"][0]["row_label"] == "ERP"  # the lowest impact first
     lost = services.lost_time_concentration(EVERYTHING, MARCH)
     # 720 + 360 = 1080 of 1240 minutes (87 %) come from two of five answers with lost time.
-    assert lost == {"answers": 5, "lost_hours": round(1240 / 60, 1), "share_for_80_percent": 40.0}
+    assert lost == {
+        "answers": 5, "lost_hours": round(1240 / 60, 1), "share_for_80_percent": 40.0,
+        # The answers that lost most first: 720, 360, 150, 10 and 0 minutes.
+        "curve": [(0.0, 0.0), (20.0, 58.1), (40.0, 87.1), (60.0, 99.2), (80.0, 100.0), (100.0, 100.0)],
+    }  # fmt: skip
     gained = services.productivity_gained(EVERYTHING, TODAY + timedelta(days=1), TODAY + timedelta(days=8))
     assert gained["baseline_minutes_per_answer"] == 248.0 and gained["gained_work_days"] == 0.0
 
