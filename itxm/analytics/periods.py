@@ -1,7 +1,7 @@
 """Periods: a start day and an end day (excluded); months and quarters for XLAs."""
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 
 @dataclass(frozen=True)
@@ -24,6 +24,12 @@ class Period:
     @property
     def label(self) -> str:
         return f"{self.start.isoformat()}/{self.end.isoformat()}"
+
+
+def day_start(day: date) -> datetime:
+    """The moment a day starts. Analytics days are UTC days (facts.py), so moments (invitations,
+    answers) are compared with the same boundaries."""
+    return datetime.combine(day, time.min, tzinfo=UTC)
 
 
 def next_month(day: date) -> date:

@@ -8,14 +8,14 @@ below. Gaming warnings for the XLA's period are served beside it: an XLA is a me
 """
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, timedelta
 
 from django.db import transaction
 from django.utils import timezone
 
 from itxm.analytics import coverage, services
 from itxm.analytics.models import Direction, IndicatorKind, PeriodKind, Xla, XlaIndicator
-from itxm.analytics.periods import Period, calendar_period, last_periods
+from itxm.analytics.periods import Period, calendar_period, day_start, last_periods
 from itxm.org.scopes import Permission, Scope
 from itxm.surveys.models import Factor
 
@@ -265,10 +265,6 @@ def xla_status(score: float | None) -> str:
     return AT_RISK if score >= XLA_AT_RISK_FROM else BREACHED
 
 
-def _moment(day: date) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=UTC)
-
-
 def scorecard(scope: Scope, pk: int, today: date | None = None, history: int | None = None) -> Scorecard:
     """The XLA in the period holding ``today`` and the periods before it."""
     xla = get_xla(scope, pk)
@@ -290,7 +286,7 @@ def gaming_warnings(scope: Scope, pk: int, today: date | None = None) -> list:
     today = today or timezone.now().date()
     current = calendar_period(xla.period, today)
     until = min(current.end, today + timedelta(days=1))
-    warnings = services.gaming_warnings(scope, _moment(current.start), _moment(until))
+    warnings = services.gaming_warnings(scope, day_start(current.start), day_start(until))
     group_ids = set(xla.groups.values_list("id", flat=True))
     if group_ids:
         warnings = [w for w in warnings if w.group_id in group_ids]

@@ -14,7 +14,7 @@ import logging
 import smtplib
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, timedelta
 
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
@@ -30,7 +30,7 @@ from itxm.analytics import initiatives as initiative_effects
 from itxm.analytics import services as analytics
 from itxm.analytics import xla as xlas
 from itxm.analytics.models import InitiativeStatus
-from itxm.analytics.periods import Period, month_of
+from itxm.analytics.periods import Period, day_start, month_of
 from itxm.org import queries as org
 from itxm.org.models import User
 from itxm.org.scopes import Scope, scope_for
@@ -362,10 +362,6 @@ def initiative_table(scope: Scope, month: Period) -> Table:
     )  # fmt: skip
 
 
-def _moment(day: date) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=UTC)
-
-
 def _signal_names() -> dict[str, str]:
     return {
         gaming.RESPONSE_RATE: _("Response rate far above the usual"),
@@ -381,7 +377,7 @@ def gaming_summary(scope: Scope, month: Period) -> dict:
     owners get none: agents are not a service's data)."""
     if scope.service_ids is not None:
         return {"applies": False, "count": 0, "agents": 0, "groups": 0, "signals": []}
-    warnings = analytics.gaming_warnings(scope, _moment(month.start), _moment(month.end))
+    warnings = analytics.gaming_warnings(scope, day_start(month.start), day_start(month.end))
     names = _signal_names()
     by_signal = Counter(w.signal for w in warnings)
     return {

@@ -1,7 +1,7 @@
 """Surveys: response rates and what the fatigue rules held back, proactive campaigns, gaming warnings."""
 
 import re
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 
 from django import forms
 from django.conf import settings
@@ -15,7 +15,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from itxm.analytics.periods import Period, buckets
+from itxm.analytics.periods import Period, buckets, day_start
 from itxm.surveys import campaigns as campaign_specs
 from itxm.surveys import services as surveys
 from itxm.surveys.models import (
@@ -35,11 +35,6 @@ TREND_WEEKS_UP_TO = 120  # days: a longer period shows its trend per month
 AGENT_ROWS = 30  # without a group filter, the agents with the most delivered surveys
 
 
-def _moment(day: date) -> datetime:
-    """The start of a day in the site's time zone (periods are days; invitations carry moments)."""
-    return datetime.combine(day, time.min, tzinfo=timezone.get_current_timezone())
-
-
 def _sub_nav(context: dict, current: str) -> dict:
     return context | {"current": current, "may_create": surveys.may_manage_campaigns(context["scope"])}
 
@@ -50,11 +45,11 @@ def _sub_nav(context: dict, current: str) -> dict:
 def overview(request):
     context = _sub_nav(page_context(request), "surveys")
     scope, found = context["scope"], context["filters"]
-    start, end = _moment(found.period.start), _moment(found.period.end)
+    start, end = day_start(found.period.start), day_start(found.period.end)
     size = "week" if found.period.days <= TREND_WEEKS_UP_TO else "month"
     slots = buckets(found.period, size)
     result = surveys.response_overview(
-        scope, start, end, found.service, found.group, [(_moment(p.start), _moment(p.end)) for p in slots]
+        scope, start, end, found.service, found.group, [(day_start(p.start), day_start(p.end)) for p in slots]
     )
     totals = result.totals
     context |= {"totals": totals, "bucket": size, "narrowed": bool(found.service or found.group)}
@@ -573,7 +568,7 @@ def _described(warning) -> dict:
 def gaming(request):
     context = _sub_nav(page_context(request), "gaming")
     scope, found = context["scope"], context["filters"]
-    signals = surveys.gaming_signals(scope, _moment(found.period.start), _moment(found.period.end))
+    signals = surveys.gaming_signals(scope, day_start(found.period.start), day_start(found.period.end))
     group_names = dict(context["filter_choices"]["groups"])
     subjects, rows = [], []
     for kind, label in (("agent", _("Agent")), ("group", _("Group"))):
