@@ -7,6 +7,7 @@ summary for screen readers.
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 
 PALETTE = ["#0b5cad", "#d9480f", "#2b8a3e", "#862e9c", "#e67700", "#1098ad", "#c2255c", "#5c940d"]
 GOOD, BAD, NEUTRAL = "#2b8a3e", "#c92a2a", "#868e96"
@@ -19,6 +20,11 @@ class Chart:
     option: dict
     summary: str = ""  # read by screen readers in place of the picture
     height: int = 320
+
+
+def bucket_label(start: date, bucket: str) -> str:
+    """A trend point's label on the time axis: the month, or the first day of the week or day."""
+    return start.strftime("%Y-%m") if bucket == "month" else start.isoformat()
 
 
 def _base(title: str = "") -> dict:

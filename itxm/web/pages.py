@@ -1,7 +1,7 @@
 """What every dashboard page does the same way: the reader's scope and filters, exports of its tables,
 read-only rendering through a share link. Page views call ``page_context`` then ``render_page``."""
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
@@ -59,8 +59,10 @@ def export_table(request, fmt: str, tables: Sequence[Table]) -> HttpResponse:
     return writer(table)
 
 
-def factor_label(factor: dict) -> str:
-    """A factor's name in the reader's language (factors carry both; analytics results are shared)."""
+def factor_label(factor) -> str:
+    """A factor's name in the reader's language (factors carry both; analytics results are shared).
+    ``factor`` is a dict or an object with ``label_en`` and ``label_tr``."""
+    factor = factor if isinstance(factor, Mapping) else vars(factor)
     if get_language() == "tr" and factor.get("label_tr"):
         return factor["label_tr"]
     return factor.get("label_en", "")
@@ -73,4 +75,4 @@ def member_label(dimension: str, member: str, label: str) -> str:
         return str(Channel(member).label)
     if dimension == "kind" and member in SurveyKind.values:
         return str(SurveyKind(member).label)
-    return label
+    return label or member

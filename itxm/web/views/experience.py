@@ -155,10 +155,6 @@ def _factors(factors: list[dict]) -> str:
     )
 
 
-def _label(dimension: str, member: str, label: str) -> str:
-    return member_label(dimension, member, label) or member
-
-
 # --- watermelons --------------------------------------------------------------------------------
 
 
@@ -203,7 +199,7 @@ def watermelons(request):
 
 def _melon_row(dimension: str, melon, filters) -> dict:
     return {
-        "label": _label(dimension, melon.member, melon.label),
+        "label": member_label(dimension, melon.member, melon.label),
         "sla": melon.sla_compliance, "itxm_sla": melon.itxm_sla_compliance, "happiness": melon.happiness,
         "interval": _interval(melon.happiness_interval), "answers": melon.responses, "lost_hours": melon.lost_hours,
         "lost_cost": melon.lost_cost, "factors": _factors(melon.negative_factors),
@@ -351,7 +347,7 @@ def priorities(request):
 def _priority_row(dimension: str, row: dict, filters) -> dict:
     change = row["change"]
     return {
-        "label": _label(dimension, row["member"], row["label"]), "impact": row["impact"],
+        "label": member_label(dimension, row["member"], row["label"]), "impact": row["impact"],
         "happiness": row["happiness"], "interval": _interval(row["happiness_interval"]), "answers": row["responses"],
         "lost_hours": row["lost_hours"], "lost_cost": row["lost_cost"], "volume": row["volume"],
         "factors": _factors(row["top_negative_factors"]), "happiness_change": change["happiness"],
@@ -397,7 +393,8 @@ def _impact_chart(rows: list[dict]):
 def _grid_table(grid: dict | None, rows: str, columns: str, filters) -> Table:
     cells = grid["cells"][:GRID_TABLE_ROWS] if grid else []
     found = [
-        {"row": _label(rows, c["row"], c["row_label"]), "column": _label(columns, c["column"], c["column_label"]),
+        {"row": member_label(rows, c["row"], c["row_label"]),
+         "column": member_label(columns, c["column"], c["column_label"]),
          "impact": c["impact"], "happiness": c["happiness"], "answers": c["answers"],
          "judged": _("yes") if c["enough_answers"] else _("too few answers"), "lost_hours": c["lost_hours"],
          "lost_cost": c["lost_cost"], "link": _member_link(rows, c["row"], filters)}
@@ -423,8 +420,8 @@ def _grid_chart(grid: dict, row_dimension: str, column_dimension: str):
     for cell in cells:
         row_impact[cell["row"]] = row_impact.get(cell["row"], 0) + (cell["impact"] or 0)
         column_answers[cell["column"]] = column_answers.get(cell["column"], 0) + cell["answers"]
-        names["row", cell["row"]] = _label(row_dimension, cell["row"], cell["row_label"])
-        names["column", cell["column"]] = _label(column_dimension, cell["column"], cell["column_label"])
+        names["row", cell["row"]] = member_label(row_dimension, cell["row"], cell["row_label"])
+        names["column", cell["column"]] = member_label(column_dimension, cell["column"], cell["column_label"])
     rows = sorted(row_impact, key=lambda r: (row_impact[r], names["row", r]))[:GRID_ROWS]
     columns = sorted(column_answers, key=lambda c: (-column_answers[c], names["column", c]))[:GRID_COLUMNS]
     row_at, column_at = {r: i for i, r in enumerate(rows)}, {c: i for i, c in enumerate(columns)}

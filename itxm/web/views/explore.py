@@ -130,7 +130,7 @@ def _label(scope: Scope, dimension: str, member: str, label: str, code: str) -> 
     """A member's name for this reader: agents are people, named only to readers who may see people."""
     if dimension == "agent" and not scope.allows(Permission.VIEW_PEOPLE):
         return code
-    return member_label(dimension, member, label) or member
+    return member_label(dimension, member, label)
 
 
 def _interval_text(m: dict) -> str:
@@ -321,12 +321,8 @@ def _factor_table(name: str, title: str, factors: list[dict], empty: str) -> Tab
     )  # fmt: skip
 
 
-def _bucket_label(point: dict, bucket: str) -> str:
-    return point["start"].strftime("%Y-%m") if bucket == "month" else point["start"].isoformat()
-
-
 def _member_charts(points: list[dict], bucket: str, item) -> list[charts.Chart]:
-    labels = [_bucket_label(p, bucket) for p in points]
+    labels = [charts.bucket_label(p["start"], bucket) for p in points]
     metrics = [p["metrics"] for p in points]
     found = [
         charts.line(

@@ -13,7 +13,7 @@ from itxm.analytics import services as analytics
 from itxm.org import queries as org
 from itxm.web import charts
 from itxm.web.filters import Select
-from itxm.web.pages import member_label, page_context, render_page
+from itxm.web.pages import factor_label, member_label, page_context, render_page
 from itxm.web.tables import Column, Table
 
 SUB_NAV = (("journeys", gettext_lazy("Paths")), ("channels", gettext_lazy("Channels")),
@@ -200,11 +200,7 @@ def _channel_row(figures, enough: int) -> dict:
 
 
 def _factors(found) -> str:
-    return ", ".join(f"{_factor_name(item)} ({item.answers})" for item in found)
-
-
-def _factor_name(item) -> str:
-    return item.label_tr if get_language() == "tr" and item.label_tr else item.label_en
+    return ", ".join(f"{factor_label(item)} ({item.answers})" for item in found)
 
 
 def _avoided_row(service) -> dict:
@@ -212,8 +208,8 @@ def _avoided_row(service) -> dict:
         "label": service.label, "code": service.code, "tickets": service.tickets, "portal": service.portal_tickets,
         "portal_share": service.portal_share, "overall": service.overall_portal_share,
         "portal_factors": _factors(service.portal_factors), "other_factors": _factors(service.other_factors),
-        "portal_list": [(_factor_name(f), f.answers) for f in service.portal_factors],
-        "other_list": [(_factor_name(f), f.answers) for f in service.other_factors],
+        "portal_list": [(factor_label(f), f.answers) for f in service.portal_factors],
+        "other_list": [(factor_label(f), f.answers) for f in service.other_factors],
     }  # fmt: skip
 
 

@@ -48,12 +48,8 @@ def overview(request):
     return render_page(request, "web/overview.html", context, tables, found_charts)
 
 
-def _bucket_label(point: dict, bucket: str) -> str:
-    return point["start"].strftime("%Y-%m") if bucket == "month" else point["start"].isoformat()
-
-
 def _trend_charts(points: list[dict], bucket: str) -> list[charts.Chart]:
-    labels = [_bucket_label(p, bucket) for p in points]
+    labels = [charts.bucket_label(p["start"], bucket) for p in points]
     happiness = [p["metrics"]["happiness"] if p["metrics"]["enough_answers"] else None for p in points]
     sla = [p["metrics"]["sla_compliance"] for p in points]
     itxm_sla = [p["metrics"]["itxm_sla_compliance"] for p in points]
