@@ -55,8 +55,9 @@ def pages() -> list[tuple[str, str]]:
             found.append((name, reverse(name)))
         except Exception:  # noqa: BLE001 - a page not built yet is left out, and said so
             say(f"  (no page {name!r})")
+    erp = Service.objects.filter(external_id="SVC-ERP").values_list("pk", flat=True).first()
     detail = [
-        ("explore_member", Service.objects.filter(code="SVC-ERP").values_list("pk", flat=True).first(), "service"),
+        ("explore_member", erp, "service"),
         ("xla", Xla.objects.values_list("pk", flat=True).first(), None),
         ("initiative", Initiative.objects.values_list("pk", flat=True).first(), None),
         ("device", Device.objects.values_list("pk", flat=True).first(), None),
