@@ -169,7 +169,7 @@ class PublicInitiative:
 
 
 def _validated(scope: Scope, spec: InitiativeSpec) -> tuple[str, set[int], set[int]]:
-    scope.require(Permission.VIEW_DATA)
+    scope.require(Permission.MANAGE_IMPROVEMENT)
     if not spec.title.strip():
         raise InvalidInitiative("an initiative has a title", "title")
     if spec.metric not in METRICS:
@@ -219,7 +219,7 @@ def delete_initiative(scope: Scope, pk: int) -> None:
 
 
 def _editable(scope: Scope, pk: int) -> Initiative:
-    scope.require(Permission.VIEW_DATA)
+    scope.require(Permission.MANAGE_IMPROVEMENT)
     initiative = scope.get(Initiative.objects.all(), pk)
     coverage.check_within(scope, initiative.dimension, initiative.member)
     return initiative

@@ -134,7 +134,7 @@ def _indicator(spec: IndicatorSpec, position: int) -> XlaIndicator:
 
 
 def _validated(scope: Scope, spec: XlaSpec) -> tuple[str, list[XlaIndicator], set[int], set[int]]:
-    scope.require(Permission.VIEW_DATA)
+    scope.require(Permission.MANAGE_IMPROVEMENT)
     if not spec.name.strip():
         raise InvalidXla("an XLA has a name", "name")
     if spec.period not in PeriodKind.values:
@@ -176,7 +176,7 @@ def update_xla(scope: Scope, pk: int, spec: XlaSpec) -> Xla:
 
 
 def archive_xla(scope: Scope, pk: int, archived: bool = True) -> Xla:
-    scope.require(Permission.VIEW_DATA)
+    scope.require(Permission.MANAGE_IMPROVEMENT)
     xla = scope.get(Xla.objects.all(), pk)
     xla.archived, xla.updated_at = archived, timezone.now()
     xla.save(update_fields=["archived", "updated_at"])

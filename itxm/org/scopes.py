@@ -22,13 +22,14 @@ class Permission(StrEnum):
     MANAGE_REFERENCE = "manage_reference"
     MANAGE_USERS = "manage_users"
     IMPORT = "import"
+    MANAGE_IMPROVEMENT = "manage_improvement"  # define XLAs and initiatives (within the reader's scope)
 
 
 PERMISSIONS: dict[str, frozenset[Permission]] = {
     Role.ADMIN: frozenset(Permission),
-    Role.ANALYST: frozenset({Permission.VIEW_DATA, Permission.VIEW_PEOPLE}),
-    Role.SERVICE_OWNER: frozenset({Permission.VIEW_DATA}),
-    Role.SUPPLIER: frozenset({Permission.VIEW_DATA}),
+    Role.ANALYST: frozenset({Permission.VIEW_DATA, Permission.VIEW_PEOPLE, Permission.MANAGE_IMPROVEMENT}),
+    Role.SERVICE_OWNER: frozenset({Permission.VIEW_DATA, Permission.MANAGE_IMPROVEMENT}),
+    Role.SUPPLIER: frozenset({Permission.VIEW_DATA, Permission.MANAGE_IMPROVEMENT}),
     Role.VIEWER: frozenset({Permission.VIEW_DATA}),
 }
 

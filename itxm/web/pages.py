@@ -7,7 +7,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import get_language
 
-from itxm.org.scopes import Scope, scope_for
+from itxm.org.scopes import Permission, Scope, scope_for
 from itxm.surveys.models import SurveyKind
 from itxm.tickets.models import Channel
 from itxm.web import filters as page_filters
@@ -33,6 +33,7 @@ def page_context(request, default_period: str = page_filters.DEFAULT_PRESET) -> 
         "filter_choices": page_filters.filter_choices(scope),
         "presets": page_filters.PRESETS,
         "shared": is_shared(request),
+        "can_improve": scope.allows(Permission.MANAGE_IMPROVEMENT) and not is_shared(request),
     }
 
 

@@ -402,5 +402,9 @@ def test_the_api_records_measures_and_publishes_initiatives(answered, users, cli
     assert public.status_code == 200
     assert [item["title"] for item in public.json()["items"]] == ["Faster mail fixes"]
     assert client_for(users["zeta"]).get(f"/api/v1/initiatives/{pk}").status_code == 404
+    viewer = client_for(users["viewer"])  # reads, never changes
+    assert viewer.get(f"/api/v1/initiatives/{pk}").status_code == 200
+    assert viewer.post("/api/v1/initiatives", json.dumps(body), content_type="application/json").status_code == 403
+    assert viewer.delete(f"/api/v1/initiatives/{pk}").status_code == 403
     assert admin.delete(f"/api/v1/initiatives/{pk}").status_code == 204
     assert Client().get("/api/v1/public/you-said-we-did").json()["count"] == 0

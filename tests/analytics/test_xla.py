@@ -170,3 +170,13 @@ def test_calendar_metrics_from_the_monthly_rollups_equal_the_metrics(answered): 
         ours, theirs = dict(by_period[period].metrics), dict(direct[0].metrics)
         ours.pop("happiness_interval"), theirs.pop("happiness_interval")  # random draws for four answers
         assert ours == theirs and by_period[period].factors == direct[0].factors
+
+
+def test_a_viewer_reads_xlas_but_cannot_define_change_or_archive_them(answered, users, client_for):  # noqa: F811
+    viewer = client_for(users["viewer"])
+    created = post(client_for(users["admin"]), "/api/v1/xlas", mail_xla()).json()
+    assert post(viewer, "/api/v1/xlas", mail_xla(name="Mine")).status_code == 403
+    assert put(viewer, f"/api/v1/xlas/{created['id']}", mail_xla(name="Renamed")).status_code == 403
+    assert viewer.post(f"/api/v1/xlas/{created['id']}/archive").status_code == 403
+    assert viewer.get(f"/api/v1/xlas/{created['id']}/scorecard?today={TODAY}").status_code == 200
+    assert [x["name"] for x in viewer.get("/api/v1/xlas").json()["items"]] == ["E-mail experience"]

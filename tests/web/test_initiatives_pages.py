@@ -190,3 +190,17 @@ def test_a_supplier_sees_and_changes_its_own_initiatives_only(users, client_for,
     alpha = client_for(users["alpha"])
     assert alpha.get(f"/initiatives/{mine.id}/").status_code == 200
     assert "Alpha callbacks" in alpha.get("/initiatives/").content.decode()
+
+
+def test_a_viewer_reads_initiatives_but_cannot_create_edit_or_delete_them(users, client_for, org):
+    made = initiative(org)
+    viewer = client_for(users["viewer"])
+    listing = viewer.get("/initiatives/").content.decode()
+    detail = viewer.get(f"/initiatives/{made.id}/").content.decode()
+    assert "Laptop first-time fix" in listing and "/initiatives/new/" not in listing
+    assert f"/initiatives/{made.id}/edit/" not in detail and f"/initiatives/{made.id}/delete/" not in detail
+    for url in ("/initiatives/new/", f"/initiatives/{made.id}/edit/", f"/initiatives/{made.id}/delete/"):
+        assert viewer.get(url).status_code == 403, url
+    assert viewer.post("/initiatives/new/", form(f"service:{org['email'].pk}")).status_code == 403
+    assert viewer.post(f"/initiatives/{made.id}/delete/").status_code == 403
+    assert list(Initiative.objects.values_list("title", flat=True)) == ["Laptop first-time fix"]

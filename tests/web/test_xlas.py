@@ -286,3 +286,18 @@ def test_a_service_owner_defines_xlas_about_the_services_owned_only(users, clien
     assert refused.status_code == 403
     assert "You may define this only about the services you own" in refused.content.decode()
     assert owner.post("/xlas/new/", form(f"service:{org['email'].pk}")).status_code == 302
+
+
+def test_a_viewer_sees_xlas_without_the_buttons_to_change_them(answered, users, client_for, org):  # noqa: F811
+    item = mail_xla(org)
+    viewer = client_for(users["viewer"])
+    listing = viewer.get("/xlas/").content.decode()
+    card = viewer.get(f"/xlas/{item.pk}/").content.decode()
+    assert "E-mail experience" in listing and "/xlas/new/" not in listing
+    assert f"/xlas/{item.pk}/edit/" not in card and f"/xlas/{item.pk}/archive/" not in card
+    refused = viewer.get("/xlas/new/")
+    assert refused.status_code == 403 and "You may not do this" in refused.content.decode()
+    assert viewer.post("/xlas/new/", form(f"service:{org['email'].pk}")).status_code == 403
+    assert viewer.get(f"/xlas/{item.pk}/edit/").status_code == 403
+    assert viewer.post(f"/xlas/{item.pk}/archive/").status_code == 403
+    assert not Xla.objects.get(pk=item.pk).archived and Xla.objects.count() == 1

@@ -30,7 +30,7 @@ from itxm.web.views.xlas import (
     about_value,
     parse_about,
     read_day,
-    refuse_shared,
+    refuse_changes,
     scope_error,
     with_current,
 )
@@ -234,7 +234,7 @@ MESSAGES = {
 
 
 def _editor(request, item=None):
-    refuse_shared(request)
+    refuse_changes(request)
     context = page_context(request)
     scope = context["scope"]
     errors: dict[str, str] = {}
@@ -298,7 +298,7 @@ def initiative_edit(request, pk: int):
 
 def initiative_delete(request, pk: int):
     """A confirmation page; the initiative goes on POST."""
-    refuse_shared(request)
+    refuse_changes(request)
     item = _get(request, pk)
     if request.method == "POST":
         initiatives.delete_initiative(reader_scope(request), pk)

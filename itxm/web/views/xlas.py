@@ -176,10 +176,11 @@ def read_day(text: str | None) -> date | None:
         return None
 
 
-def refuse_shared(request) -> None:
-    """A share link shows pages read-only: nothing can be changed through it."""
+def refuse_changes(request) -> None:
+    """A share link shows pages read-only, and viewers only read: neither may define or change anything."""
     if is_shared(request):
         raise PermissionDenied("read-only")
+    reader_scope(request).require(Permission.MANAGE_IMPROVEMENT)
 
 
 # --- list ------------------------------------------------------------------------------------------
@@ -425,7 +426,7 @@ def signal_summary(warning) -> str:
 
 @require_POST
 def xla_archive(request, pk: int):
-    refuse_shared(request)
+    refuse_changes(request)
     restore = request.POST.get("restore") == "1"
     try:
         item = xla.archive_xla(reader_scope(request), pk, archived=not restore)
@@ -541,7 +542,7 @@ def _indicator_message(name: str, message: str) -> str:
 
 
 def _editor(request, item=None):
-    refuse_shared(request)
+    refuse_changes(request)
     context = page_context(request)
     scope = context["scope"]
     if request.method != "POST":
