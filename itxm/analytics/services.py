@@ -18,7 +18,7 @@ from itxm.analytics import metrics as maths
 from itxm.analytics.models import SAMPLE_SLICES
 from itxm.analytics.periods import Period, buckets
 from itxm.devices import services as devices
-from itxm.org.scopes import Scope
+from itxm.org.scopes import Permission, Scope
 from itxm.surveys import services as surveys
 from itxm.surveys.models import Factor, SurveyKind
 from itxm.tickets.models import Channel
@@ -63,14 +63,17 @@ class MemberMetrics:
     resolution_hours: dict[str, float | None] = field(default_factory=dict)
 
 
-def labels(dimension: str, members) -> dict[str, tuple[str, str]]:
-    """(name, code) of each member, for people to read."""
+def labels(dimension: str, members, scope: Scope | None = None) -> dict[str, tuple[str, str]]:
+    """(name, code) of each member, for people to read. Given the reader's scope, an agent is named by its
+    code alone unless the reader may see people."""
     members = [m for m in members if m != ""]
     if dimension in coverage.MEMBER_MODELS:
         model = coverage.MEMBER_MODELS[dimension]
         ids = [int(m) for m in members if m.isdigit()]
         code = "external_id" if any(f.name == "external_id" for f in model._meta.fields) else "name"
         rows = model.objects.filter(pk__in=ids).values_list("pk", "name", code)
+        if dimension == "agent" and scope is not None and not scope.allows(Permission.VIEW_PEOPLE):
+            return {str(pk): (code, code) for pk, _, code in rows}
         return {str(pk): (name, code) for pk, name, code in rows}
     if dimension == "channel":
         return {m: (str(Channel(m).label) if m in Channel.values else m, m) for m in members}
@@ -132,7 +135,7 @@ def metrics_page(
     filters = check_filters(filters)
     facts.catch_up()
     sums = queries.sums_by_member(scope, dimension, period.start, period.end, filters, member)
-    names = labels(dimension, sums)
+    names = labels(dimension, sums, scope)
     keys = sorted(sums, key=lambda k: (-(sums[k]["resolved"] or 0) - (sums[k]["answered"] or 0), names.get(k, (k,))[0]))
     count = len(keys)
     keys = keys[offset : offset + limit] if limit is not None else keys[offset:]
@@ -181,7 +184,7 @@ def calendar_metrics(scope: Scope, dimension: str, member: str, periods: list[Pe
     months = queries.sums_by_month(scope, dimension, member, first, after)
     factor_months = queries.factor_counts_by_month(scope, dimension, member, first, after)
     polarities = factor_polarities()
-    names = labels(dimension, [member])
+    names = labels(dimension, [member], scope)
     found = {}
     for period in periods:
         inside = [month for month in months if period.start <= month < period.end]
@@ -389,8 +392,8 @@ def hotspots(scope: Scope, rows: str, columns: str, period: Period, filters: Map
     baseline = maths.happiness_from_counts(
         sum(c["promoters"] for c in cells), sum(c["detractors"] for c in cells), answers
     )
-    row_names = labels(rows, {str(c["row"]) for c in cells})
-    column_names = labels(columns, {str(c["column"]) for c in cells})
+    row_names = labels(rows, {str(c["row"]) for c in cells}, scope)
+    column_names = labels(columns, {str(c["column"]) for c in cells}, scope)
     grid = []
     for cell in cells:
         happiness = maths.happiness_from_counts(cell["promoters"], cell["detractors"], cell["answers"])

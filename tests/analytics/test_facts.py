@@ -225,3 +225,14 @@ def test_a_period_running_past_today_reads_this_month_whole():
     )
     # up to today (excluded) the month is not whole: today's answers may still come
     assert split_by_month(date(2026, 10, 1), date(2026, 11, 23), today)[1] == (date(2026, 10, 1), date(2026, 11, 1))
+
+
+def test_agents_are_named_only_to_readers_who_may_see_people(answered, users, client_for):
+    url = f"/api/v1/analytics/metrics?dimension=agent&start={MARCH.start}&end={MARCH.end}"
+    for role, expected in (("analyst", "Zed Zeta"), ("viewer", "AG-ZETA")):
+        members = client_for(users[role]).get(url).json()["members"]
+        zeta = next(m for m in members if m["code"] == "AG-ZETA")
+        assert zeta["label"] == expected, role
+        assert "Zed Zeta" not in str(members) or role == "analyst"
+    grid = services.hotspots(scope_for(users["viewer"]), "agent", "service", MARCH)
+    assert "Zed Zeta" not in str(grid) and "AG-ZETA" in str(grid)
