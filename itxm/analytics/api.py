@@ -3,7 +3,7 @@
 from datetime import date, timedelta
 
 from django.utils import timezone
-from ninja import Query, Router, Schema
+from ninja import Query, Router, Schema, Status
 from ninja.pagination import LimitOffsetPagination, paginate
 
 from itxm.analytics import drivers, initiatives, journeys, schemas, services, xla
@@ -163,7 +163,7 @@ def list_xlas(request, archived: bool = False):
 
 @xla_router.post("", response={201: schemas.XlaOut}, summary="Create an XLA")
 def create_xla(request, payload: schemas.XlaIn):
-    return 201, xla.create_xla(scope_for(request.auth), _spec(payload))
+    return Status(201, xla.create_xla(scope_for(request.auth), _spec(payload)))
 
 
 @xla_router.get("/{xla_id}", response=schemas.XlaOut, summary="One XLA")
@@ -216,7 +216,7 @@ def list_initiatives(request):
 
 @initiative_router.post("", response={201: schemas.InitiativeOut}, summary="Record an improvement initiative")
 def create_initiative(request, payload: schemas.InitiativeIn):
-    return 201, initiatives.create_initiative(scope_for(request.auth), _initiative_spec(request, payload))
+    return Status(201, initiatives.create_initiative(scope_for(request.auth), _initiative_spec(request, payload)))
 
 
 @initiative_router.get("/{initiative_id}", response=schemas.InitiativeOut, summary="One initiative")
@@ -232,7 +232,7 @@ def update_initiative(request, initiative_id: int, payload: schemas.InitiativeIn
 @initiative_router.delete("/{initiative_id}", response={204: None}, summary="Delete an initiative")
 def delete_initiative(request, initiative_id: int):
     initiatives.delete_initiative(scope_for(request.auth), initiative_id)
-    return 204, None
+    return Status(204, None)
 
 
 @initiative_router.get("/{initiative_id}/effect", response=schemas.EffectOut, summary="Before and after, tested")
