@@ -236,3 +236,6 @@ LOGGING = {
 ANALYTICS_MIN_ANSWERS = env_int("ITXM_MIN_ANSWERS", 30)
 ANALYTICS_HAPPINESS_TARGET = env_int("ITXM_HAPPINESS_TARGET", 50)
 ANALYTICS_SLA_TARGET = env_int("ITXM_SLA_TARGET", 90)
+# Devices meet experience (docs/devices.md): the share (%) of technology (device health) in a person's
+# experience score; sentiment (their answers) weighs the rest.
+EXPERIENCE_TECHNOLOGY_WEIGHT = env_int("ITXM_EXPERIENCE_TECHNOLOGY_WEIGHT", 50)

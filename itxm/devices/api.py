@@ -1,11 +1,13 @@
-from datetime import date
+from datetime import date, timedelta
 from typing import Literal
 
+from django.utils import timezone
 from ninja import Field, Query, Router, Schema, Status
 from ninja.errors import HttpError
 from ninja.pagination import LimitOffsetPagination, paginate
 
-from itxm.devices import queries, services
+from itxm.analytics.periods import Period
+from itxm.devices import experience, queries, services
 from itxm.devices.auth import DEVICE_AUTH
 from itxm.devices.schemas import (
     AlertOut,
@@ -16,10 +18,12 @@ from itxm.devices.schemas import (
     EnrolmentCodeIn,
     EnrolmentCodeOut,
     EnrolOut,
+    ExperienceGroupOut,
     FleetHealthOut,
     MessageOut,
     MetricOut,
     NewEnrolmentCodeOut,
+    PersonExperienceOut,
     RollupOut,
     TelemetryOut,
 )
@@ -98,6 +102,60 @@ def list_anomalies(request, filters: Query[AnomalyFilters]):
 @paginate(LimitOffsetPagination)
 def list_alerts(request, filters: Query[AlertFilters]):
     return queries.alerts(scope_for(request.auth), filters.status, filters.device_id)
+
+
+class ExperienceFilters(Schema):
+    start: date | None = Field(None, description="first day (default: 90 days before end)")
+    end: date | None = Field(None, description="the first day after the period (default: tomorrow)")
+    service: int | None = Field(None, description="only answers about tickets of this service")
+    group: int | None = Field(None, description="only answers about tickets of this group")
+    kind: str = Field("", description="only answers to this survey kind (incident, request, devices, ...)")
+
+    def period(self) -> Period:
+        end = self.end or timezone.now().date() + timedelta(days=1)
+        start = self.start or end - timedelta(days=90)
+        if end <= start:
+            raise HttpError(422, "end comes after start")
+        return Period(start, end)
+
+    def filters(self) -> experience.Filters:
+        return experience.Filters(self.service, self.group, self.kind)
+
+
+def _experience(request, query: ExperienceFilters) -> experience.Experience:
+    return experience.experience(scope_for(request.auth), query.period(), query.filters())
+
+
+@router.get(
+    "/experience/people",
+    response=list[PersonExperienceOut],
+    summary="Experience score per person (device health and answers), worst first",
+)
+@paginate(LimitOffsetPagination)
+def list_experience_people(request, query: Query[ExperienceFilters]):
+    return _experience(request, query).people
+
+
+@router.get("/experience/models", response=list[ExperienceGroupOut], summary="Answers and health per device model")
+@paginate(LimitOffsetPagination)
+def list_experience_models(request, query: Query[ExperienceFilters]):
+    return _experience(request, query).by_model
+
+
+@router.get("/experience/os-builds", response=list[ExperienceGroupOut], summary="Answers and health per OS build")
+@paginate(LimitOffsetPagination)
+def list_experience_builds(request, query: Query[ExperienceFilters]):
+    return _experience(request, query).by_os_build
+
+
+@router.get(
+    "/experience/health-bands",
+    response=list[ExperienceGroupOut],
+    summary="Answers per band of device health in the 7 days before each answer",
+)
+@paginate(LimitOffsetPagination)
+def list_experience_bands(request, query: Query[ExperienceFilters]):
+    return _experience(request, query).by_band
 
 
 @router.get("/enrolment-codes", response=list[EnrolmentCodeOut], summary="Enrolment codes (admins)")

@@ -193,3 +193,37 @@ class AlertOut(Schema):
     @staticmethod
     def resolve_ticket_number(obj):
         return obj.outbound_ticket.remote_number if obj.outbound_ticket_id else None
+
+
+class ExperienceGroupOut(Schema):
+    """Answers and device health of one device model, OS build or health band."""
+
+    key: str = Field(..., description="the model, the OS build, or the band (good, fair, poor)")
+    people: int = Field(..., description="people who answered")
+    answers: int
+    happiness: float | None = Field(..., description="% of 9–10 answers minus % of 0–6 answers")
+    happiness_low: float | None
+    happiness_high: float | None
+    judged: bool = Field(..., description="enough answers (ITXM_MIN_ANSWERS) for a verdict")
+    mean_score: float | None
+    reported_lost_per_answer: float | None = Field(..., description="minutes people reported per answer")
+    devices: int
+    health: float | None = Field(..., description="mean daily health score, 0–100")
+    measured_lost_per_week: float | None = Field(..., description="minutes per device and week, from telemetry")
+
+
+class PersonExperienceOut(Schema):
+    person_id: int
+    name: str | None = Field(..., description="only for roles that may see people")
+    external_id: str | None = Field(..., description="only for roles that may see people")
+    devices: int
+    models: str
+    technology: float | None = Field(..., description="mean daily health of the person's devices, 0–100")
+    sentiment: float | None = Field(..., description="10 × the mean score of the person's answers, 0–100")
+    answers: int
+    score: float | None = Field(..., description="the combined experience score, 0–100")
+    partial: bool = Field(..., description="only technology or only sentiment was there")
+    band: str
+    measured_lost_per_week: float | None
+    reported_lost_minutes: float | None
+    reported_lost_per_week: float | None

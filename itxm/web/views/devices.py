@@ -16,12 +16,14 @@ from django.utils.formats import date_format, number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 
+from itxm.devices import experience as device_experience
 from itxm.devices import services as devices
 from itxm.devices.models import Anomaly, AnomalyStatus, Device, InventoryChange
 from itxm.org.scopes import Permission
+from itxm.surveys.models import SurveyKind
 from itxm.web import charts
 from itxm.web.filters import Select
-from itxm.web.pages import is_shared, reader_scope, render_page
+from itxm.web.pages import is_shared, page_context, reader_scope, render_page
 from itxm.web.tables import Column, Table
 
 DAYS = (
@@ -742,6 +744,154 @@ def _page_of(request, total: int) -> tuple[slice, dict | None]:
     }  # fmt: skip
 
 
+# --- devices and experience ---------------------------------------------------------------------------------
+
+BAND_LABELS = {
+    "good": gettext_lazy("Good (80 and above)"),
+    "fair": gettext_lazy("Fair (50 to under 80)"),
+    "poor": gettext_lazy("Poor (under 50)"),
+}
+BAND_CHART_COLORS = {"good": charts.GOOD, "fair": "#f59f00", "poor": charts.BAD}
+
+
+def _group_rows(groups, label_of) -> list[dict]:
+    return [
+        vars(group)
+        | {
+            "label": label_of(group.key),
+            "happiness_shown": group.happiness if group.judged else None,
+            "judged_text": "" if group.judged or not group.answers else _("too few answers to judge"),
+        }
+        for group in groups
+    ]
+
+
+def _group_table(name: str, title: str, first: str, rows: list[dict], empty: str, with_devices: bool = True) -> Table:
+    columns = [
+        Column("label", first),
+        Column("answers", _("Answers"), "int"),
+        Column("people", _("People who answered"), "int"),
+        Column("happiness", _("Happiness"), "signed", help=_("% of 9–10 answers minus % of 0–6 answers")),
+        Column("happiness_low", _("Happiness interval, low"), "signed", help=_("95 % interval")),
+        Column("happiness_high", _("Happiness interval, high"), "signed", help=_("95 % interval")),
+        Column("judged_text", _("Verdict")),
+        Column("mean_score", _("Mean score"), "number"),
+        Column("reported_lost_per_answer", _("Lost time reported per answer (min)"), "number",
+               help=_("What people said they lost, per answer that said")),
+        Column("measured_lost_per_week", _("Lost time measured per device and week (min)"), "number",
+               help=_("Slow boots, slow logons and crashes, from the telemetry")),
+        Column("health", _("Health"), "number", help=_("Mean daily health score, 0 to 100")),
+    ]  # fmt: skip
+    if with_devices:
+        columns.append(Column("devices", _("Devices"), "int"))
+    return Table(name, title, columns, rows, empty)
+
+
+def _person_label(person, people: bool) -> str:
+    if people and person.name:
+        return f"{person.name} ({person.external_id})"
+    return _("Person #%(id)s") % {"id": person.person_id}
+
+
+def _people_table(rows: list[dict], empty: str) -> Table:
+    return Table(
+        "people",
+        _("Experience per person, worst first"),
+        [
+            Column("person", _("Person")),
+            Column("score", _("Experience score"), "number", help=_("0 to 100: technology and sentiment combined")),
+            Column("kind_text", _("Based on")),
+            Column("technology", _("Technology"), "number", help=_("Mean daily health of the person's devices")),
+            Column("sentiment", _("Sentiment"), "number", help=_("10 × the mean score of the person's answers")),
+            Column("answers", _("Answers"), "int"),
+            Column("models", _("Models")),
+            Column("measured_lost_per_week", _("Lost time measured per week (min)"), "number"),
+            Column("reported_lost_per_week", _("Lost time reported per week (min)"), "number"),
+        ],
+        rows,
+        empty,
+    )
+
+
+def experience(request):
+    context = page_context(request)
+    scope, found_filters = context["scope"], context["filters"]
+    kinds = [("", _("All surveys")), *SurveyKind.choices]
+    kind = Select.read(request, "kind", _("Survey"), kinds, "")
+    filters = device_experience.Filters(found_filters.service, found_filters.group, kind.value)
+    found = device_experience.experience(scope, found_filters.period, filters)
+    people = scope.allows(Permission.VIEW_PEOPLE)
+    if scope.is_restricted:
+        empty = _no_devices_note(scope)
+    else:
+        empty = _(
+            "No survey answer and no device health in this period. Answers come from the surveys, health from "
+            "the devices' telemetry; widen the period, or try the product with “itxm demo”."
+        )
+    no_answers = empty if scope.is_restricted else _("No answer in this period from people whose devices are known.")
+    band_rows = _group_rows(found.by_band, lambda key: BAND_LABELS[key])
+    tables = [
+        _group_table("bands", _("Answers by device health before the answer"), _("Health band"), band_rows,
+                     no_answers, with_devices=True),
+        _group_table("models", _("Answers and lost time by device model"), _("Model"),
+                     _group_rows(found.by_model, lambda key: key or _("(no model)")), empty),
+        _group_table("os_builds", _("Answers and lost time by OS build"), _("OS build"),
+                     _group_rows(found.by_os_build, lambda key: key or _("(no OS build)")), empty),
+    ]  # fmt: skip
+    rows_shown, pager = _page_of(request, len(found.people))
+    person_rows = []
+    for person in found.people[rows_shown]:
+        kind_text = _("Technology and sentiment")
+        if person.partial:
+            kind_text = _("Technology only") if person.sentiment is None else _("Sentiment only")
+        person_rows.append(vars(person) | {"person": _person_label(person, people), "kind_text": kind_text})
+    tables.append(_people_table(person_rows, empty))
+    chart_list = []
+    if any(group.answers for group in found.by_band):
+        chart = charts.bar(
+            "band_happiness",
+            _("Happiness by device health before the answer"),
+            [str(BAND_LABELS[row["key"]]) for row in band_rows],
+            [(_("Happiness"), [row["happiness_shown"] for row in band_rows])],
+            summary=_("Happiness of the answers given after 7 days of good, fair or poor device health; a band "
+                      "with too few answers shows no bar."),
+        )  # fmt: skip
+        chart.option["series"][0]["data"] = [
+            {"value": row["happiness_shown"], "itemStyle": {"color": BAND_CHART_COLORS[row["key"]]}}
+            for row in band_rows
+        ]
+        chart.option["legend"] = {"show": False}
+        chart_list.append(chart)
+    measured = [group for group in found.by_model if group.answers and group.measured_lost_per_week is not None]
+    if measured:
+        chart_list.append(
+            charts.bar(
+                "model_lost",
+                _("Lost time per model: measured and reported (minutes)"),
+                [group.key or str(_("(no model)")) for group in measured],
+                [
+                    (_("Measured per device and week"), [group.measured_lost_per_week for group in measured]),
+                    (_("Reported per answer"), [group.reported_lost_per_answer for group in measured]),
+                ],
+                horizontal=True,
+                summary=_("For each model, the work time the telemetry measured beside what people reported."),
+            )
+        )
+    context |= {
+        "section": "experience",
+        "people": people,
+        "found": found,
+        "page_fields": [kind],
+        "pager": pager,
+        "weight": round(found.technology_weight * 100),
+        "sentiment_weight": 100 - round(found.technology_weight * 100),
+        "empty_note": empty,
+        "has_data": bool(found.answers or found.people),
+        "scored_people": len(found.people),
+    }
+    return render_page(request, "web/devices/experience.html", context, tables, chart_list)
+
+
 urlpatterns = [
     path("devices/", fleet, name="devices"),
     path("devices/models/", device_models, name="device_models"),
@@ -749,4 +899,5 @@ urlpatterns = [
     path("devices/anomalies/", anomalies, name="anomalies"),
     path("devices/anomalies/<int:anomaly_id>/", anomaly, name="anomaly"),
     path("devices/alerts/", alerts, name="alerts"),
+    path("devices/experience/", experience, name="device_experience"),
 ]
