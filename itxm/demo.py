@@ -30,6 +30,7 @@ STEPS = [
     "itxm.tickets.demo.build",
     "itxm.surveys.demo.build",
     "itxm.devices.demo.build",
+    "itxm.surveys.campaign_demo.build",
     "itxm.analytics.demo.build",
 ]
 

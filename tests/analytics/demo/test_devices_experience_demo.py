@@ -21,5 +21,5 @@ def test_the_degraded_model_loses_the_most_measured_time(demo, demo_end):
     # 70 % of its laptops crash 1.2 times a day (10 minutes each) for the last 10 days.
     assert degraded.measured_lost_per_week > 2 * max(group.measured_lost_per_week for group in models.values())
     assert degraded.health < min(group.health for group in models.values())
-    # Self-reported lost time is there beside it (the demo plants no device effect on the answers).
+    # Self-reported lost time is there beside it (test_campaigns_demo checks the answers' link to health).
     assert degraded.reported_lost_per_answer is not None and degraded.answers > 30
