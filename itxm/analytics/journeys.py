@@ -7,10 +7,10 @@ resolution times of the variants shown are fetched, for their percentiles.
 
 from collections import defaultdict
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import date
 
-from django.db.models import Avg, Count, F, OuterRef, Q, QuerySet, Subquery, Sum
-from django.utils.translation import get_language
+from django.db.models import Avg, Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Sum
 from django.utils.translation import gettext as _
 
 from itxm.analytics import facts, queries, services
@@ -33,6 +33,8 @@ AVOIDED_RATIO = 0.5
 # ticket counts are scaled up, their answers are those about the sampled tickets.
 JOURNEY_SAMPLE = 50_000
 AVOIDED_MIN_TICKETS = 30
+# Variants are computed (and stored) this many at a time: every page's choice of how many to show.
+KEPT_VARIANTS = 50
 
 
 @dataclass(frozen=True)
@@ -127,8 +129,22 @@ def variants(
     services.check_dimension(dimension)
     filters = services.check_filters(filters)
     facts.catch_up()
-    key = (scope_key(scope), get_language(), period, path, dimension, member, tuple(sorted(filters.items())), limit)
-    return remembered("variants", key, lambda: _variants(scope, period, path, dimension, member, filters, limit))
+    # One stored result serves every language and every limit up to KEPT_VARIANTS (the pages' choices).
+    kept = max(limit, KEPT_VARIANTS)
+    key = (scope_key(scope), period, path, dimension, member, tuple(sorted(filters.items())), kept,
+           services.min_answers())  # fmt: skip
+    found = remembered("variants", key, lambda: _variants(scope, period, path, dimension, member, filters, kept))
+    return [_in_language(variant, path) for variant in found[:limit]]
+
+
+def _in_language(variant: Variant, kind: str) -> Variant:
+    """The variant with its steps named in the reader's language (states, "another group")."""
+    if kind == "state":
+        steps = tuple(str(TicketState(code).label) if code in TicketState.values else code for code in variant.codes)
+    else:
+        named = zip(variant.codes, variant.path, strict=True)
+        steps = tuple(step if code else str(_("another group")) for code, step in named)
+    return replace(variant, path=steps, label=facts.PATH_SEPARATOR.join(steps))
 
 
 def _variants(scope, period, path, dimension, member, filters, limit) -> list[Variant]:
@@ -199,9 +215,14 @@ def _variant_sums(base: QuerySet, column: str) -> QuerySet:
     )
 
 
-def _answers_to(tickets: QuerySet) -> QuerySet:
-    """The answered invitations about these tickets."""
-    return SurveyFact.objects.filter(ticket_id__in=Subquery(tickets.values("ticket_id")), score__isnull=False)
+def _answers_to(tickets: QuerySet, since: date | None = None) -> QuerySet:
+    """The answered invitations about these tickets; ``since``: a day none of them was answered before
+    (the first day they were opened on), which lets the database read the recent answers only."""
+    if since is None:
+        return SurveyFact.objects.filter(ticket_id__in=Subquery(tickets.values("ticket_id")), score__isnull=False)
+    # The recent answers, each looking its ticket up by key: far fewer rows than all the period's tickets.
+    about = Exists(tickets.filter(ticket_id=OuterRef("ticket_id")))
+    return SurveyFact.objects.filter(about, answered_day__gte=since, score__isnull=False)
 
 
 def _answer_counts() -> dict:
@@ -274,37 +295,49 @@ def channels(
     services.check_dimension(dimension)
     filters = services.check_filters(filters)
     facts.catch_up()
-    key = (scope_key(scope), get_language(), period, dimension, member, tuple(sorted(filters.items())))
-    return remembered("channels", key, lambda: _channels(scope, period, dimension, member, filters))
+    key = (scope_key(scope), period, dimension, member, tuple(sorted(filters.items())))
+    report = remembered("channels", key, lambda: _channels(scope, period, dimension, member, filters))
+    channels = tuple(replace(figures, label=_channel_label(figures.channel)) for figures in report.channels)
+    return replace(report, channels=channels)  # the channels named in the reader's language
 
 
 def _channels(scope, period, dimension, member, filters) -> ChannelReport:
     base = queries.tickets(scope, period.start, period.end, dimension, member, filters, by="opened_day")
-    rows = list(
-        base.values("channel")
+    # One pass over the period's tickets, per channel and service: every ticket count below comes from it.
+    cells = list(
+        base.values("channel", "service_id")
         .annotate(
             tickets=Count("ticket_id"),
             reopened=Count("ticket_id", filter=Q(reopens__gt=0)),
-            mean_seconds=Avg("resolution_seconds"),
+            resolved=Count("resolution_seconds"),
+            seconds=Sum("resolution_seconds"),
         )
-        .order_by("-tickets", "channel")
+        .order_by()
     )
-    total = sum(row["tickets"] for row in rows)
-    answers = {row.pop("channel"): row for row in _answers_to(base).values("channel").annotate(**_answer_counts())}
-    uses = _service_uses(base)
+    sums: dict[str, dict[str, int]] = {}
+    for cell in cells:
+        row = sums.setdefault(cell["channel"], {"tickets": 0, "reopened": 0, "resolved": 0, "seconds": 0})
+        for name in row:
+            row[name] += cell[name] or 0
+    rows = sorted(sums.items(), key=lambda item: (-item[1]["tickets"], item[0]))
+    total = sum(row["tickets"] for _, row in rows)
+    # Nobody answers about a ticket before it was opened: the answers since the period began hold them all.
+    said = _answers_to(base, since=period.start).values("channel").annotate(**_answer_counts())
+    answers = {row.pop("channel"): row for row in said}
+    uses = _service_uses(cells)
     figures = tuple(
         ChannelFigures(
-            channel=row["channel"], label=_channel_label(row["channel"]), tickets=row["tickets"],
-            share=maths.share(row["tickets"], total), top_services=uses.get(row["channel"], ()),
-            answers=answers.get(row["channel"], {}).get("answers", 0),
-            happiness=_happiness(answers.get(row["channel"], {})),
-            lost_minutes_per_answer=_lost_per_answer(answers.get(row["channel"], {})),
+            channel=channel, label=_channel_label(channel), tickets=row["tickets"],
+            share=maths.share(row["tickets"], total), top_services=uses.get(channel, ()),
+            answers=answers.get(channel, {}).get("answers", 0),
+            happiness=_happiness(answers.get(channel, {})),
+            lost_minutes_per_answer=_lost_per_answer(answers.get(channel, {})),
             reopen_rate=maths.share(row["reopened"], row["tickets"]),
-            mean_resolution_hours=_rounded(row["mean_seconds"] and row["mean_seconds"] / 3600, 1),
+            mean_resolution_hours=_rounded(row["seconds"] / row["resolved"] / 3600, 1) if row["resolved"] else None,
         )
-        for row in rows
+        for channel, row in rows
     )  # fmt: skip
-    portal_share, avoided = _avoided_portal(base)
+    portal_share, avoided = _avoided_portal(base, cells)
     return ChannelReport(tickets=total, portal_share=portal_share, channels=figures, avoided=avoided)
 
 
@@ -312,12 +345,11 @@ def _channel_label(channel: str) -> str:
     return str(Channel(channel).label) if channel in Channel.values else channel
 
 
-def _service_uses(base: QuerySet) -> dict[str, tuple[ServiceUse, ...]]:
+def _service_uses(cells: list[dict]) -> dict[str, tuple[ServiceUse, ...]]:
     """The top services of each channel by share of its tickets."""
     counts: dict[str, list[tuple[int | None, int]]] = defaultdict(list)
-    rows = base.values("channel", "service_id").annotate(tickets=Count("ticket_id")).order_by("-tickets", "service_id")
-    for row in rows:
-        counts[row["channel"]].append((row["service_id"], row["tickets"]))
+    for cell in sorted(cells, key=lambda cell: (-cell["tickets"], cell["service_id"] is None, cell["service_id"] or 0)):
+        counts[cell["channel"]].append((cell["service_id"], cell["tickets"]))
     names = services.labels("service", {str(service) for pairs in counts.values() for service, _ in pairs})
     uses = {}
     for channel, pairs in counts.items():
@@ -332,14 +364,17 @@ def _service_uses(base: QuerySet) -> dict[str, tuple[ServiceUse, ...]]:
     return uses
 
 
-def _avoided_portal(base: QuerySet) -> tuple[float | None, tuple[AvoidedService, ...]]:
+def _avoided_portal(base: QuerySet, cells: list[dict]) -> tuple[float | None, tuple[AvoidedService, ...]]:
     """The overall portal share of the tickets with a service, and the services far below it."""
-    rows = list(
-        base.filter(service_id__isnull=False)
-        .values("service_id")
-        .annotate(tickets=Count("ticket_id"), portal=Count("ticket_id", filter=Q(channel=Channel.PORTAL)))
-        .order_by()
-    )
+    per_service: dict[int, dict] = {}
+    for cell in cells:
+        if cell["service_id"] is not None:
+            row = per_service.setdefault(
+                cell["service_id"], {"service_id": cell["service_id"], "tickets": 0, "portal": 0}
+            )
+            row["tickets"] += cell["tickets"]
+            row["portal"] += cell["tickets"] if cell["channel"] == Channel.PORTAL else 0
+    rows = [per_service[service] for service in sorted(per_service)]
     tickets, portal = sum(row["tickets"] for row in rows), sum(row["portal"] for row in rows)
     if tickets == 0 or portal == 0:
         return maths.share(portal, tickets), ()

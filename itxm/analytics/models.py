@@ -202,6 +202,24 @@ class FactsVersion(models.Model):
     version = models.BigIntegerField(default=0)
 
 
+class StoredResult(models.Model):
+    """A costly result (journey variants, channels, drivers, the overview's figures) computed from the facts
+    of one version, kept for every web and API process: the worker computes the usual ones right after it
+    catches the facts up, a page computes (and stores) any other on demand. Read only while ``version`` is
+    the facts' version (``itxm.analytics.remembered``)."""
+
+    name = models.CharField(max_length=40)
+    key = models.CharField(max_length=64, help_text="SHA-256 of the arguments")
+    arguments = models.TextField(blank=True, help_text="the arguments as text, for people to read")
+    version = models.BigIntegerField(help_text="the facts version it was computed from")
+    value = models.BinaryField(help_text="the result, pickled by ITXM itself")
+    seconds = models.FloatField(default=0, help_text="how long computing it took")
+    computed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["name", "key"], name="stored_result_unique")]
+
+
 class Direction(models.TextChoices):
     HIGHER = "higher", _("higher is better")
     LOWER = "lower", _("lower is better")

@@ -241,6 +241,13 @@ def trend(
     return points
 
 
+def member_metrics(
+    scope: Scope, dimension: str, period: Period, filters: Mapping[str, int | None] = {}
+) -> list[MemberMetrics]:
+    """The metrics watermelons and priorities rank: without percentiles and device health."""
+    return metrics(scope, dimension, period, filters, with_percentiles=False, with_devices=False)
+
+
 # --- watermelons ----------------------------------------------------------------------------------
 
 
@@ -266,14 +273,18 @@ def watermelons(
     sla_target: float | None = None,
     happiness_target: float | None = None,
     filters: Mapping[str, int | None] = {},
+    found: list[MemberMetrics] | None = None,
 ) -> dict:
     """SLA met but experience below target (ranked by the cost of the time lost), and the reverse: SLA
     breached while people are happy, a sign that the SLA measures the wrong thing. Members with too few
-    answers are left out: they get no verdict."""
+    answers are left out: they get no verdict. ``found``: the members' metrics, when the caller has them
+    (``member_metrics``)."""
     sla_target = settings.ANALYTICS_SLA_TARGET if sla_target is None else sla_target
     happiness_target = settings.ANALYTICS_HAPPINESS_TARGET if happiness_target is None else happiness_target
     green_outside, green_inside = [], []
-    for item in metrics(scope, dimension, period, filters, with_percentiles=False, with_devices=False):
+    if found is None:
+        found = member_metrics(scope, dimension, period, filters)
+    for item in found:
         m = item.metrics
         if not m["enough_answers"] or m["sla_compliance"] is None:
             continue
@@ -321,6 +332,7 @@ def priorities(
     rank_by: str = "impact",
     filters: Mapping[str, int | None] = {},
     limit: int = 20,
+    found: list[MemberMetrics] | None = None,
 ) -> dict:
     """ "Fix these first": impact = answers × (happiness − reference) / 100, i.e. how many answers' worth
     of happiness the member costs; the reference is the target, the organisation's baseline (the whole
@@ -330,11 +342,8 @@ def priorities(
     if rank_by not in ("impact", "lost_hours", "lost_cost", "volume"):
         raise AnalyticsError("rank_by is one of impact, lost_hours, lost_cost, volume", "rank_by")
     target = settings.ANALYTICS_HAPPINESS_TARGET if happiness_target is None else happiness_target
-    current = metrics(scope, dimension, period, filters, with_percentiles=False, with_devices=False)
-    before = {
-        item.member: item
-        for item in metrics(scope, dimension, period.previous(), filters, with_percentiles=False, with_devices=False)
-    }
+    current = member_metrics(scope, dimension, period, filters) if found is None else found
+    before = {item.member: item for item in member_metrics(scope, dimension, period.previous(), filters)}
     baseline = _whole_happiness(scope, period, filters)
     rows = []
     for item in current:

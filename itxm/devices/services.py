@@ -4,10 +4,9 @@ Anomaly detection and proactive alerts have their own modules (``anomalies.py``,
 ``refresh_insights`` runs health, anomalies and alerts in order, as the worker and the demo do."""
 
 import json
-import threading
 import time
 import zlib
-from collections import OrderedDict, defaultdict
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
@@ -16,6 +15,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from itxm import bulk
+from itxm.analytics.remembered import forget, remembered
 from itxm.devices import health, queries, telemetry
 from itxm.devices.models import (
     DailyRollup,
@@ -380,30 +380,24 @@ def health_by_people(scope: Scope, dimension: str, start: date, end: date, membe
 SCORE_BANDS = ((0.0, 20.0), (20.0, 40.0), (40.0, 60.0), (60.0, 80.0), (80.0, 100.1))
 POOR_SCORE = 40.0  # a device below this on the latest day is counted as in poor health
 KEEP_SECONDS = 300
-_KEPT_ENTRIES = 64
-_kept: OrderedDict = OrderedDict()
-_kept_lock = threading.Lock()
 
 
 def _remembered(key: tuple, compute):
-    full_key = (key, queries.health_version())
-    now = time.monotonic()
-    with _kept_lock:
-        hit = _kept.get(full_key)
-        if hit is not None and now - hit[0] < KEEP_SECONDS:
-            _kept.move_to_end(full_key)
-            return hit[1]
-    value = compute()
-    with _kept_lock:
-        _kept[full_key] = (now, value)
-        while len(_kept) > _KEPT_ENTRIES:
-            _kept.popitem(last=False)
-    return value
+    """Kept (and stored for every process, ``itxm.analytics.remembered``) until health, rollups or the
+    inventory change, and at most until the next KEEP_SECONDS boundary (a row rewritten in place keeps its
+    id). The worker computes the fleet's in advance (``itxm.analytics.warming``)."""
+    version = (queries.health_version(), int(time.time() // KEEP_SECONDS))
+    return remembered(f"devices_{key[0]}", key[1:], compute, version=version)
+
+
+def health_version() -> tuple:
+    """Moves whenever device health, rollups or the inventory change (results about them may be kept
+    until it does)."""
+    return queries.health_version()
 
 
 def forget_page_results() -> None:
-    with _kept_lock:
-        _kept.clear()
+    forget()
 
 
 def _scope_key(scope: Scope) -> tuple:

@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from itxm.analytics import services as analytics
+from itxm.analytics.overview import trend_bucket
 from itxm.org import queries as org
 from itxm.org.scopes import Permission, Scope
 from itxm.surveys.models import SurveyKind
@@ -92,13 +93,6 @@ def explore(request):
         "page_count": pages,
     }
     return render_page(request, "web/explore/index.html", context, [table], _list_charts(dimension, rows))
-
-
-def trend_bucket(period, answers: int) -> str:
-    """Weeks while they hold enough answers on average for happiness to be drawn, months otherwise."""
-    if period.days > 120:
-        return "month"
-    return "week" if answers >= analytics.min_answers() * max(1, period.days // 7) else "month"
 
 
 def _page_number(text: str | None) -> int:

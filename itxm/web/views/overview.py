@@ -5,12 +5,12 @@ from datetime import timedelta
 from django.urls import NoReverseMatch, path, reverse
 from django.utils.translation import gettext as _
 
-from itxm.analytics import services as analytics
+from itxm.analytics import overview as overview_figures
 from itxm.analytics import xla as xlas
 from itxm.web import charts
 from itxm.web.pages import factor_label, page_context, render_page
 from itxm.web.tables import Column, Table
-from itxm.web.views.explore import member_url, trend_bucket
+from itxm.web.views.explore import member_url
 
 TOP_WATERMELONS = 5
 TOP_PRIORITIES = 5
@@ -21,30 +21,27 @@ def overview(request):
     context = page_context(request)
     scope, found = context["scope"], context["filters"]
     period, narrowed = found.period, found.analytics_filters()
-    # The whole scope's figures; the overview shows no resolution percentiles, so none are computed.
-    whole = analytics.metrics(scope, "all", period, narrowed, with_percentiles=False)
-    summary = whole[0] if whole else None
+    # Computed once per scope, period and facts version (and by the worker for the default period).
+    figures = overview_figures.figures(scope, period, narrowed)
+    summary = figures.summary
     if summary is None:
         longer = "?" + found.query(period="365d", start=None, end=None) if found.preset != "365d" else ""
         return render_page(request, "web/overview.html", context | {"summary": None, "longer_url": longer})
-    bucket = trend_bucket(period, summary.metrics["responses"])
-    points = analytics.trend(scope, "all", "", period, bucket, narrowed)
-    melons = analytics.watermelons(scope, "service", period, filters=narrowed)
-    ranked = analytics.priorities(scope, "service", period, filters=narrowed)
+    melons = figures.watermelons
     xla_table = _xla_table(scope)
-    tables = [_watermelon_table(melons, found), _priority_table(ranked, found), xla_table]
+    tables = [_watermelon_table(melons, found), _priority_table(figures.priorities, found), xla_table]
     statuses = [row["status"] for row in xla_table.rows]
     context |= {
         "summary": summary,
         "m": summary.metrics,
-        "bucket": bucket,
+        "bucket": figures.bucket,
         "xlas_met": statuses.count(xlas.MET),
         "xlas_judged": sum(status != xlas.NOT_JUDGED for status in statuses),
         "xlas_total": len(statuses),
         "melon_count": len(melons["watermelons"]),
         "explore_url": reverse("explore") + ("?" + found.query() if found.params else ""),
     }
-    found_charts = _trend_charts(points, bucket) + _complaint_charts(summary)
+    found_charts = _trend_charts(figures.trend, figures.bucket) + _complaint_charts(summary)
     return render_page(request, "web/overview.html", context, tables, found_charts)
 
 
@@ -128,11 +125,11 @@ def _xla_link(pk: int) -> str | None:
 
 
 def _xla_table(scope) -> Table:
-    rows = []
-    for item in xlas.list_xlas(scope):
-        card = xlas.scorecard(scope, item.pk, history=1)
-        rows.append({"name": item.name, "status": card.current.status, "score": card.current.score,
-                     "period": _period_text(card.current.period), "link": _xla_link(item.pk)})  # fmt: skip
+    rows = [
+        {"name": line.name, "status": line.status, "score": line.score, "period": _period_text(line.period),
+         "link": _xla_link(line.pk)}
+        for line in overview_figures.xla_lines(scope)
+    ]  # fmt: skip
     return Table(
         "xlas", _("XLAs this period"),
         [Column("name", _("XLA"), link="link"), Column("period", _("Period")),
