@@ -92,6 +92,8 @@ class EnrolmentCode(models.Model):
     def issue(cls, expires_at, created_by: User | None = None, note: str = "") -> tuple["EnrolmentCode", str]:
         """Create a code and return it with its secret, which is shown once and never stored."""
         secret = secrets.token_urlsafe(18)
+        while secret.startswith("-"):  # typed after "--code", it would read as an option
+            secret = secrets.token_urlsafe(18)
         code = cls.objects.create(
             code_prefix=secret[:6],
             code_hash=hash_token(secret),

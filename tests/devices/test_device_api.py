@@ -42,6 +42,14 @@ def test_an_expired_code_is_refused():
 
 
 @pytest.mark.django_db
+def test_a_code_never_starts_with_a_dash_which_the_agents_command_line_would_read_as_an_option(monkeypatch):
+    drawn = iter(["-looks-like-an-option", "_fine-code"])
+    monkeypatch.setattr("itxm.devices.models.secrets.token_urlsafe", lambda size: next(drawn))
+    _, code = services.create_enrolment_code(EVERYTHING, None)
+    assert code == "_fine-code"
+
+
+@pytest.mark.django_db
 def test_enrolment_completes_an_imported_device_with_the_same_serial(laptop):
     _, code = services.create_enrolment_code(EVERYTHING, None)
     device, _ = services.enrol(code, {"hostname": "pc042.corp", "serial": "SN-042", "os_name": "Ubuntu"})
