@@ -7,6 +7,7 @@ aggregate them without re-reading every event.
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from operator import attrgetter
 
 from itxm.tickets.models import Channel, EventKind, TicketState
 
@@ -90,3 +91,35 @@ def journey_facts(
         groups_path=path,
         first_contact_resolution=resolved and channel in LIVE_CHANNELS and reassigned == 0 and reopened == 0,
     )
+
+
+def stored_facts(
+    changes: Sequence[Change], channel: str, state: str, end: datetime | None, source_reopen_count: int = 0
+) -> tuple[int, int, bool]:
+    """The facts a ticket row keeps (ping-pongs, waiting seconds, first-contact resolution): what
+    ``journey_facts`` finds, in one pass, for ingestion, which computes them for every ticket it stores."""
+    last = before_last = None
+    groups = pongs = reopened = 0
+    waited, since = 0.0, None
+    for change in sorted(changes, key=_at):
+        kind, value = change.kind, change.to_value
+        if kind == EventKind.ASSIGNMENT:
+            if value and value != last:
+                pongs += value == before_last
+                before_last, last = last, value
+                groups += 1
+        elif kind == EventKind.STATE:
+            reopened += change.from_value in DONE_STATES and value not in DONE_STATES
+            if since is not None and value not in WAITING_STATES:
+                waited += (change.at - since).total_seconds()
+                since = None
+            elif since is None and value in WAITING_STATES:
+                since = change.at
+    if since is not None and end is not None and end > since:
+        waited += (end - since).total_seconds()
+    resolved = state in (TicketState.RESOLVED, TicketState.CLOSED)
+    first_contact = resolved and channel in LIVE_CHANNELS and groups <= 1 and max(reopened, source_reopen_count) == 0
+    return pongs, int(waited), first_contact
+
+
+_at = attrgetter("at")

@@ -53,17 +53,25 @@ class Ticket(models.Model):
     urgency = models.PositiveSmallIntegerField(_("urgency"), null=True, blank=True)
     channel = models.CharField(_("channel"), max_length=20, choices=Channel.choices, default=Channel.OTHER)
 
-    category = models.ForeignKey(Category, verbose_name=_("category"), null=True, blank=True, on_delete=models.SET_NULL)
-    # group and service are indexed together with opened_at (Meta.indexes); a second index would only
-    # slow down ingestion.
+    # Every index on this table is paid for by every ticket ingested (benchmarks/ticket_ingest.py), so
+    # only what queries use is indexed: group and service together with opened_at (Meta.indexes), the
+    # source's id, opened_at. Nothing reads tickets by category, caller or assignee (analytics reads
+    # TicketFact); deleting one of those (rare, in the admin) scans the table to clear the reference.
+    category = models.ForeignKey(
+        Category, verbose_name=_("category"), null=True, blank=True, on_delete=models.SET_NULL, db_index=False
+    )
     service = models.ForeignKey(
         Service, verbose_name=_("service"), null=True, blank=True, on_delete=models.SET_NULL, db_index=False
     )
-    caller = models.ForeignKey(Employee, verbose_name=_("caller"), null=True, blank=True, on_delete=models.SET_NULL)
+    caller = models.ForeignKey(
+        Employee, verbose_name=_("caller"), null=True, blank=True, on_delete=models.SET_NULL, db_index=False
+    )
     group = models.ForeignKey(
         Group, verbose_name=_("assignment group"), null=True, blank=True, on_delete=models.SET_NULL, db_index=False
     )
-    assignee = models.ForeignKey(Agent, verbose_name=_("assignee"), null=True, blank=True, on_delete=models.SET_NULL)
+    assignee = models.ForeignKey(
+        Agent, verbose_name=_("assignee"), null=True, blank=True, on_delete=models.SET_NULL, db_index=False
+    )
 
     reassignment_count = models.PositiveIntegerField(_("reassignments"), default=0)
     reopen_count = models.PositiveIntegerField(_("reopenings"), default=0)
@@ -83,7 +91,6 @@ class Ticket(models.Model):
         constraints = [models.UniqueConstraint(fields=["source", "source_id"], name="ticket_unique_source_id")]
         indexes = [
             models.Index(fields=["opened_at"]),
-            models.Index(fields=["resolved_at"]),
             models.Index(fields=["group", "opened_at"]),
             models.Index(fields=["service", "opened_at"]),
         ]
@@ -107,7 +114,8 @@ class TicketEvent(models.Model):
     kind = models.CharField(_("kind"), max_length=20, choices=EventKind.choices)
     from_value = models.CharField(_("from"), max_length=200, blank=True)
     to_value = models.CharField(_("to"), max_length=200, blank=True)
-    group = models.ForeignKey(Group, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    # Not indexed: nothing reads events by group (deleting a group scans the table to clear it).
+    group = models.ForeignKey(Group, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False)
 
     scope_fields = {"group": "ticket__group_id", "service": "ticket__service_id"}
 

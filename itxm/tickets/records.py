@@ -8,6 +8,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 from functools import lru_cache
+from operator import attrgetter
 
 from itxm.tickets.models import Channel, EventKind, TicketKind, TicketState
 from itxm.validation import RowError
@@ -88,6 +89,8 @@ class EventRecord:
     kind: str
     from_value: str
     to_value: str
+    # ``at`` as SQLite stores it, when the parser read it already written that way (itxm.bulk.utc_text)
+    db_at: str | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(slots=True)
@@ -115,6 +118,8 @@ class TicketRecord:
     reopen_count: int
     made_sla: bool | None
     history: list[EventRecord] | None = field(default=None)
+    # The five times (opened … updated) as SQLite stores them, when the parser read them written that way
+    db_times: tuple[str | None, ...] | None = field(default=None, compare=False, repr=False)
 
 
 class FieldError(ValueError):
@@ -245,8 +250,156 @@ def _parse_change(item, default_tz: tzinfo) -> EventRecord:
     return EventRecord(at, kind, parse_text(item.get("from"), ".from", 200), parse_text(item.get("to"), ".to", 200))
 
 
-def parse_ticket(raw: dict, line: int, default_tz: tzinfo = UTC) -> tuple[TicketRecord | None, list[RowError]]:
+def parse_ticket(raw, line: int, default_tz: tzinfo = UTC) -> tuple[TicketRecord | None, list[RowError]]:
     """Validate one canonical ticket; every bad field is reported, and a ticket with any is rejected."""
+    if raw.__class__ is dict:
+        try:
+            return _valid_ticket(raw, default_tz), []
+        except (ValueError, TypeError, KeyError, AttributeError):
+            pass  # something is wrong or unusual: the thorough parse below names every bad field
+    return _checked_ticket(raw, line, default_tz)
+
+
+# The fast path: most tickets are valid and written the usual way (times in ISO 8601, levels as numbers,
+# canonical choices). ``_valid_ticket`` reads such a ticket into the very record ``_checked_ticket``
+# makes of it, and raises at the first thing it does not expect; the ticket then goes through
+# ``_checked_ticket``, which decides and reports. tests/tickets/test_records.py holds the two together.
+
+
+def _valid_ticket(raw: dict, default_tz: tzinfo) -> TicketRecord:
+    get = raw.get
+    source_id = parse_reference(get("source_id"))
+    if not source_id:
+        raise FieldError("source_id", "is required")
+    opened_at, opened_text = _stamp(get("opened_at"), default_tz)
+    if opened_at is None:
+        raise FieldError("opened_at", "is required")
+    first_response_at, first_response_text = _stamp(get("first_response_at"), default_tz)
+    resolved_at, resolved_text = _stamp(get("resolved_at"), default_tz)
+    closed_at, closed_text = _stamp(get("closed_at"), default_tz)
+    updated_at, updated_text = _stamp(get("updated_at"), default_tz)
+    if (resolved_at is not None and resolved_at < opened_at) or (closed_at is not None and closed_at < opened_at):
+        raise FieldError("resolved_at", "is before opened_at")
+    texts = (opened_text, first_response_text, resolved_text, closed_text, updated_text)
+    history = get("history")
+    return TicketRecord(
+        source_id,
+        parse_text(get("number") or source_id, "number", 50),
+        _choice(get("kind"), KINDS, TicketKind.INCIDENT),
+        _choice(get("state"), STATES, None),
+        parse_text(get("short_description"), "short_description", 300),
+        opened_at,
+        first_response_at,
+        resolved_at,
+        closed_at,
+        updated_at,
+        _level(get("priority")),
+        _level(get("impact")),
+        _level(get("urgency")),
+        _choice(get("channel"), CHANNELS, Channel.OTHER),
+        parse_reference(get("category")),
+        parse_reference(get("service")),
+        parse_reference(get("caller")),
+        parse_reference(get("group")),
+        parse_reference(get("assignee")),
+        _count(get("reassignment_count")),
+        _count(get("reopen_count")),
+        _bool(get("made_sla")),
+        None if history is None else _valid_history(history, default_tz),
+        None if UNKNOWN_TEXT in texts else texts,
+    )
+
+
+UNKNOWN_TEXT = False  # _stamp's text of a time not written the usual way (None: no time)
+# Times written in UTC to the second, by what was sent: a ticket repeats its stamps (opened_at is the
+# first change of its history, updated_at often the last). Emptied when full.
+_UTC_STAMPS: dict[str, tuple[datetime, str]] = {}
+UTC_STAMPS_MAX = 1024  # small: a large table of old stamps costs more (memory) than it saves
+
+
+def _stamp(value, default_tz: tzinfo) -> tuple[datetime | None, str | bool | None]:
+    """The time and, when it is written in UTC to the second (``2026-03-02T09:15:00Z`` or ``+00:00``, as
+    most systems send it), the text SQLite stores for it: a slice of what was sent."""
+    if value.__class__ is not str or len(value) < 19:
+        moment = parse_time(value, "", default_tz)
+        return moment, None if moment is None else UNKNOWN_TEXT
+    known = _UTC_STAMPS.get(value)
+    if known is not None:
+        return known
+    moment = _fromisoformat(value)
+    if moment.tzinfo is not UTC:
+        return _in_utc(moment, default_tz), UNKNOWN_TEXT
+    if (
+        value[10] == "T"
+        and value[4] == value[7] == "-"
+        and value[13] == value[16] == ":"
+        and ((len(value) == 20 and value[19] == "Z") or (len(value) == 25 and value.endswith("+00:00")))
+    ):
+        if len(_UTC_STAMPS) >= UTC_STAMPS_MAX:
+            _UTC_STAMPS.clear()
+        known = _UTC_STAMPS[value] = (moment, value[:10] + " " + value[11:19])
+        return known
+    return moment, UNKNOWN_TEXT
+
+
+_fromisoformat = datetime.fromisoformat
+
+
+def _choice(value, choices: dict, default):
+    if value in choices:  # hashable values only reach here: a dict or list raises TypeError
+        return choices[value]
+    if value is None and default is not None:
+        return default
+    raise ValueError(value)
+
+
+def _level(value) -> int | None:
+    if value is None:
+        return None
+    if value.__class__ is int and 1 <= value <= 5:
+        return value
+    return parse_level(value, "")
+
+
+def _count(value) -> int:
+    if value.__class__ is int and value >= 0:
+        return value
+    return parse_count(value, "")
+
+
+def _bool(value) -> bool | None:
+    if value is None or value.__class__ is bool:
+        return value
+    return parse_bool(value, "")
+
+
+def _valid_history(items, default_tz: tzinfo) -> list[EventRecord]:
+    if items.__class__ is not list:
+        raise ValueError(items)
+    events = []
+    for item in items:
+        at, text = _stamp(item["at"], default_tz)
+        if at is None:
+            raise ValueError("at")
+        kind = EVENT_KINDS[item["kind"]]
+        old, new = item.get("from"), item["to"]
+        if kind is _STATE:
+            events.append(EventRecord(at, kind, STATES[old] if old else "", STATES[new], text or None))
+        elif (old is None or (old.__class__ is str and len(old) <= 200 and old == old.strip())) and (
+            new.__class__ is str and len(new) <= 200 and new == new.strip()
+        ):
+            events.append(EventRecord(at, kind, old or "", new, text or None))
+        else:
+            raise ValueError(old, new)
+    events.sort(key=_at)
+    return events
+
+
+_STATE = EventKind.STATE
+_at = attrgetter("at")
+
+
+def _checked_ticket(raw, line: int, default_tz: tzinfo) -> tuple[TicketRecord | None, list[RowError]]:
     errors: list[RowError] = []
 
     def attempt(parse, *args):

@@ -9,7 +9,7 @@ from operator import itemgetter
 from pathlib import Path
 
 from itxm import tabular
-from itxm.bulk import update_rows
+from itxm.bulk import paused_gc, update_rows
 from itxm.org.scopes import Permission, Scope
 from itxm.tickets.ingestion import TicketIngestReport, ingest_tickets
 from itxm.tickets.journeys import Change, journey_facts
@@ -39,29 +39,36 @@ def ingest_payload(scope: Scope, source: str, body: bytes, content_type: str = "
     if not stripped:
         raise IngestError("the body is empty: send a JSON array of tickets or NDJSON")
     if "ndjson" in content_type or "jsonl" in content_type or not stripped.startswith(b"["):
-        rows = tabular.read_rows(io.BytesIO(body), "ndjson")
-    else:
-        try:
+        return ingest_rows(source, tabular.read_rows(io.BytesIO(body), "ndjson"))
+    try:
+        with paused_gc():  # a large array: see itxm.bulk.paused_gc
             document = json.loads(body)
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise IngestError(f"not valid JSON: {exc}") from exc
-        rows = tabular.json_items(document)
-    return ingest_rows(source, rows)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise IngestError(f"not valid JSON: {exc}") from exc
+    if not isinstance(document, list):
+        return ingest_rows(source, tabular.json_items(document))
+    return _ingest_items(source, enumerate(document, start=1))
 
 
 def ingest_rows(source: str, rows, progress: Callable[[int], None] | None = None) -> TicketIngestReport:
+    """Tickets from ``tabular`` rows (the line each came from, and its values)."""
+    return _ingest_items(source, ((row.line, row.values) for row in rows), progress)
+
+
+def _ingest_items(source: str, items, progress: Callable[[int], None] | None = None) -> TicketIngestReport:
+    """Validate (line, canonical ticket) pairs and ingest the valid ones; the others become row errors."""
     errors: list[RowError] = []
 
     def valid_records():
-        for row in rows:
-            if "__unparsable__" in row.values or "__not_an_object__" in row.values:
-                errors.append(RowError(row.line, "", "not a JSON object"))
+        for line, values in items:
+            if values.__class__ is not dict or "__unparsable__" in values or "__not_an_object__" in values:
+                errors.append(RowError(line, "", "not a JSON object"))
                 continue
-            record, row_errors = parse_ticket(row.values, row.line)
+            record, row_errors = parse_ticket(values, line)
             if record is None:
                 errors.extend(row_errors)
             else:
-                yield row.line, record
+                yield line, record
 
     report = ingest_tickets(source, valid_records(), progress=progress)
     report.errors = sorted(report.errors + errors, key=lambda error: error.line)

@@ -1,7 +1,9 @@
 import json
+from datetime import UTC, datetime
 
 import pytest
 
+from itxm.analytics.models import PendingFact
 from itxm.org.models import Agent, Employee, Group, Service
 from itxm.tickets.models import Ticket, TicketEvent
 
@@ -208,3 +210,40 @@ def test_resolutions_are_reported_once_and_again_after_a_reopening(admin_client,
     ).json()
 
     assert [r["resolved_tickets"] for r in (first, same, reopened, resolved_again)] == [1, 0, 0, 1]
+
+
+@pytest.mark.django_db
+def test_times_in_any_notation_are_stored_as_django_stores_them(admin_client, org):
+    notations = {
+        "INC1": ("2026-03-02T09:00:00Z", "2026-03-02T10:30:00+00:00"),
+        "INC2": ("2026-03-02T12:00:00+03:00", "2026-03-02T10:30:00.250000Z"),
+        "INC3": ("2026-03-02T09:00:00", "2026-03-02 10:30:00.5+00:00"),
+    }
+    batch = [
+        ticket(source_id, opened_at=opened, resolved_at=resolved, updated_at=resolved)
+        for source_id, (opened, resolved) in notations.items()
+    ]
+    batch[1]["history"][0]["at"] = "2026-03-02T12:00:00.000001+03:00"
+    send(admin_client, batch)
+    for stored in Ticket.objects.filter(source="servicenow"):
+        stored.save()  # written again by the ORM: the same values, in Django's own storage form
+        for event in stored.events.all():
+            event.save()
+
+    again = send(admin_client, batch).json()
+
+    assert (again["updated"], again["unchanged"]) == (0, 3)
+    assert Ticket.objects.filter(source="servicenow", opened_at=datetime(2026, 3, 2, 9, tzinfo=UTC)).count() == 3
+    assert Ticket.objects.get(source_id="INC2").resolved_at == datetime(2026, 3, 2, 10, 30, 0, 250000, tzinfo=UTC)
+    assert TicketEvent.objects.filter(at=datetime(2026, 3, 2, 9, 0, 0, 1, tzinfo=UTC)).count() == 1
+
+
+@pytest.mark.django_db
+def test_only_tickets_that_changed_are_queued_for_analytics(admin_client, org):
+    send(admin_client, [ticket("INC1"), ticket("INC2")])
+    PendingFact.objects.all().delete()
+
+    send(admin_client, [ticket("INC1"), ticket("INC2", reopen_count=1, updated_at="2026-03-03T08:00:00Z")])
+
+    queued = set(PendingFact.objects.values_list("kind", "object_id"))
+    assert queued == {(PendingFact.TICKET, Ticket.objects.get(source_id="INC2").pk)}

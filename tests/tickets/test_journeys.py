@@ -3,7 +3,7 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
-from itxm.tickets.journeys import Change, groups_path, journey_facts, ping_pongs
+from itxm.tickets.journeys import Change, groups_path, journey_facts, ping_pongs, stored_facts
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
@@ -63,3 +63,30 @@ def test_ping_pongs_never_exceed_the_hand_overs(groups):
     path = groups_path(changes)
     assert all(a != b for a, b in zip(path, path[1:], strict=False))
     assert 0 <= ping_pongs(path) <= max(len(path) - 2, 0)
+
+
+CHANGES = st.lists(
+    st.builds(
+        Change,
+        at=st.integers(0, 600).map(at),
+        kind=st.sampled_from(["state", "assignment"]),
+        from_value=st.sampled_from(["", "new", "on_hold", "resolved", "closed", "A", "B"]),
+        to_value=st.sampled_from(["", "new", "in_progress", "on_hold", "resolved", "closed", "cancelled", "A", "C"]),
+    ),
+    max_size=10,
+)
+
+
+@given(
+    CHANGES,
+    st.sampled_from(["phone", "email", "chat"]),
+    st.sampled_from(["in_progress", "on_hold", "resolved", "closed"]),
+    st.one_of(st.none(), st.integers(0, 900).map(at)),
+    st.integers(0, 2),
+)
+def test_the_facts_stored_with_a_ticket_are_those_of_its_journey(changes, channel, state, end, source_reopens):
+    facts = journey_facts(changes, channel, state, end, source_reopens)
+
+    stored = stored_facts(changes, channel, state, end, source_reopens)
+
+    assert stored == (facts.ping_pongs, facts.waiting_seconds, facts.first_contact_resolution)
