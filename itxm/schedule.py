@@ -29,6 +29,8 @@ SCHEDULE = (
     Every(30, "itxm.surveys.tasks.send_outbox"),
     Every(30, "itxm.analytics.tasks.catch_up_facts"),
     Every(300, "itxm.surveys.tasks.launch_due_campaigns"),
+    # Seconds of work on a million tickets: read pages answer from the last result meanwhile (gaming_results).
+    Every(300, "itxm.surveys.tasks.refresh_gaming_results"),
     # Hourly on purpose: a day's rollup is recomputed whole, so late samples are counted too.
     Every(3600, "itxm.devices.tasks.rollup_yesterday"),
     Every(3600, "itxm.devices.tasks.compact_telemetry"),

@@ -24,6 +24,7 @@ IP_MIN_CALLERS, IP_OWN_SHARE = 3, 0.80  # one address, several callers, nearly o
 MIN_ANSWERS, TENS_GAP = 10, 0.25  # share of 10s: 25 points above the reference
 BAD_LOST_MINUTES, MIN_BAD, HIGH_SHARE, HIGH_GAP = 150, 5, 0.70, 0.30
 EXAMPLES = 5
+BASELINE_DAYS = 180  # a subject's own past: the half year before the period
 
 RESPONSE_RATE, FAST_ANSWERS, SAME_NETWORK, TENS_JUMP, DISAGREEMENT = (
     "response_rate_spike",
@@ -82,7 +83,8 @@ class Subject:
     group_id: int | None
 
 
-SUBJECTS: dict[str, Callable[[SurveyFact], Subject | None]] = {
+# Whom a fact (or a ``Slice`` of facts: the same four attributes) is about.
+SUBJECTS: dict[str, Callable[["SurveyFact | Slice"], Subject | None]] = {
     "agent": lambda f: Subject("agent", f.agent_id, f.agent, f.group_id) if f.agent_id is not None else None,
     "group": lambda f: Subject("group", f.group_id, f.group, f.group_id) if f.group_id is not None else None,
 }
@@ -121,6 +123,40 @@ def _period(start: datetime, end: datetime) -> dict:
 
 
 @dataclass(frozen=True)
+class Slice:
+    """Facts of one agent and group, counted: what the database sums for ``detect_counted``. In the period
+    only ``delivered`` is read (answers come one by one); in the baseline all three."""
+
+    agent_id: int | None
+    agent: str
+    group_id: int | None
+    group: str
+    delivered: int = 0
+    answered: int = 0
+    tens: int = 0
+
+
+@dataclass(frozen=True)
+class Tally:
+    """A subject's baseline: how many surveys reached its callers, were answered, and were 10s."""
+
+    delivered: int = 0
+    answered: int = 0
+    tens: int = 0
+
+    def __add__(self, other: "Tally") -> "Tally":
+        return Tally(self.delivered + other.delivered, self.answered + other.answered, self.tens + other.tens)
+
+
+@dataclass(frozen=True)
+class Own:
+    """A subject's period: surveys delivered, and the answered ones with everything about them."""
+
+    delivered: int
+    answers: list[SurveyFact]
+
+
+@dataclass(frozen=True)
 class Counts:
     """What the rules compare a subject with, summed over facts (peers = everyone − the subject)."""
 
@@ -133,12 +169,10 @@ class Counts:
     bad_high: int = 0
 
     @classmethod
-    def of(cls, facts: Iterable[SurveyFact]) -> "Counts":
+    def of(cls, delivered: int, answers: Iterable[SurveyFact]) -> "Counts":
         found = dict.fromkeys(cls.__dataclass_fields__, 0)
-        for f in facts:
-            found["delivered"] += 1
-            if not f.answered:
-                continue
+        found["delivered"] = delivered
+        for f in answers:
             found["answered"] += 1
             found["tens"] += f.score == 10
             if f.answered_at is not None:
@@ -153,6 +187,10 @@ class Counts:
         return Counts(**{name: getattr(self, name) - getattr(other, name) for name in self.__dataclass_fields__})
 
 
+def _slice_key(fact: SurveyFact) -> tuple:
+    return (fact.agent_id, fact.agent, fact.group_id, fact.group)
+
+
 def detect(
     facts: Sequence[SurveyFact],
     start: datetime,
@@ -163,28 +201,69 @@ def detect(
     """Every warning for the period [start, end), each subject compared with its baseline and peers.
 
     Facts resolved in [baseline_start, start) are the baseline; peers are all other subjects in the period
-    (their figures are the period's totals minus the subject's own, so that this stays linear).
+    (their figures are the period's totals minus the subject's own, so that this stays linear). The facts are
+    counted per agent and group here as the database counts them for ``detect_counted``, so both give the
+    same warnings through the same rules.
     """
-    subject_of = SUBJECTS[by]
-    current: dict[Subject, list[SurveyFact]] = defaultdict(list)
-    baseline: dict[int, list[SurveyFact]] = defaultdict(list)
+    delivered: Counter = Counter()
+    baseline: dict[tuple, list[int]] = defaultdict(lambda: [0, 0, 0])
+    answers = []
     for fact in facts:
-        subject = subject_of(fact)
-        if subject is None:
-            continue
         if start <= fact.resolved_at < end:
-            current[subject].append(fact)
+            delivered[_slice_key(fact)] += 1
+            if fact.answered:
+                answers.append(fact)
         elif baseline_start is not None and baseline_start <= fact.resolved_at < start:
-            baseline[subject.id].append(fact)
-    in_period = [f for items in current.values() for f in items]
-    everyone = Counts.of(in_period)
-    answers_from = Counter(f.client_ip for f in in_period if f.answered and f.client_ip)
+            sums = baseline[_slice_key(fact)]
+            sums[0] += 1
+            sums[1] += fact.answered
+            sums[2] += fact.score == 10
+    return detect_counted(
+        answers,
+        [Slice(*key, delivered=n) for key, n in delivered.items()],
+        [Slice(*key, *sums) for key, sums in baseline.items()],
+        start,
+        end,
+        by,
+    )
+
+
+def detect_counted(
+    answers: Iterable[SurveyFact],
+    period: Iterable[Slice],
+    baseline: Iterable[Slice],
+    start: datetime,
+    end: datetime,
+    by: str = "agent",
+) -> list[GamingWarning]:
+    """``detect`` from what the database can count: the answered facts of [start, end), the delivered
+    surveys of the period per agent and group, and the baseline's counts per agent and group. The
+    unanswered surveys of the period and every survey of the baseline are never loaded one by one."""
+    subject_of = SUBJECTS[by]
+    delivered: Counter = Counter()
+    for part in period:
+        if (subject := subject_of(part)) is not None:
+            delivered[subject] += part.delivered
+    before: dict[int, Tally] = defaultdict(Tally)
+    for part in baseline:
+        if (subject := subject_of(part)) is not None:
+            before[subject.id] += Tally(part.delivered, part.answered, part.tens)
+    own_answers: dict[Subject, list[SurveyFact]] = defaultdict(list)
+    for fact in answers:
+        if (subject := subject_of(fact)) is not None:
+            own_answers[subject].append(fact)
+    in_period = [f for items in own_answers.values() for f in items]
+    everyone = Counts.of(sum(delivered.values()), in_period)
+    answers_from = Counter(f.client_ip for f in in_period if f.client_ip)
     warnings: list[GamingWarning] = []
     context = {"period": _period(start, end)}
-    for subject, own in sorted(current.items(), key=lambda item: item[0].id):
-        peers = everyone - Counts.of(own)
+    # By id; a group named differently on different tickets is one subject per name (as the facts say).
+    ordered = sorted(delivered, key=lambda s: (s.id, s.name, s.group_id is None, s.group_id or 0))
+    for subject in ordered:
+        own = Own(delivered[subject], own_answers.get(subject, []))
+        peers = everyone - Counts.of(own.delivered, own.answers)
         for rule in (response_rate_spike, fast_answers, same_network, tens_jump, score_disagreement):
-            found = rule(subject, own, baseline.get(subject.id, []), peers, answers_from)
+            found = rule(subject, own, before.get(subject.id, Tally()), peers, answers_from)
             if found is not None:
                 warnings.append(
                     GamingWarning(
@@ -209,33 +288,33 @@ class _Found:
     examples: tuple[str, ...]
 
 
-def response_rate_spike(subject, own, baseline, peers: Counts, answers_from) -> _Found | None:
+def response_rate_spike(subject, own: Own, baseline: Tally, peers: Counts, answers_from) -> _Found | None:
     """Far more of this subject's surveys are answered than its own past and its peers'."""
-    answered = sum(f.answered for f in own)
-    if len(own) < MIN_DELIVERED:
+    answered = len(own.answers)
+    if own.delivered < MIN_DELIVERED:
         return None
-    rate = answered / len(own)
+    rate = answered / own.delivered
     peer_rate = _share(peers.answered, peers.delivered)
-    own_before = _share(sum(f.answered for f in baseline), len(baseline)) if len(baseline) >= MIN_DELIVERED else None
+    own_before = _share(baseline.answered, baseline.delivered) if baseline.delivered >= MIN_DELIVERED else None
     references = [r for r in (peer_rate, own_before) if r is not None]
     if not references:
         return None
     reference = max(references)
-    p = binomial_tail(answered, len(own), reference)
+    p = binomial_tail(answered, own.delivered, reference)
     if rate < RATE_RATIO * reference or rate - reference < RATE_GAP or p >= P_VALUE:
         return None
     return _Found(
         RESPONSE_RATE,
         f"{_pct(rate)}% of surveys answered, against {_pct(reference)}% expected",
         {
-            "delivered": len(own),
+            "delivered": own.delivered,
             "answered": answered,
             "rate_pct": _pct(rate),
             "peers_rate_pct": _pct(peer_rate),
             "own_baseline_rate_pct": _pct(own_before),
             "p_value": p,
         },
-        _examples(f for f in own if f.answered),
+        _examples(own.answers),
     )
 
 
@@ -243,9 +322,9 @@ def _seconds_after(fact: SurveyFact) -> float | None:
     return (fact.answered_at - fact.resolved_at).total_seconds() if fact.answered_at else None
 
 
-def fast_answers(subject, own, baseline, peers: Counts, answers_from) -> _Found | None:
+def fast_answers(subject, own: Own, baseline: Tally, peers: Counts, answers_from) -> _Found | None:
     """Many answers within ``FAST_SECONDS`` of the resolution: before the caller could have read the e-mail."""
-    answered = [f for f in own if f.answered and f.answered_at is not None]
+    answered = [f for f in own.answers if f.answered_at is not None]
     fast = [f for f in answered if (_seconds_after(f) or 0) <= FAST_SECONDS]
     if len(fast) < FAST_MIN or len(fast) / len(answered) < FAST_SHARE:
         return None
@@ -264,14 +343,14 @@ def fast_answers(subject, own, baseline, peers: Counts, answers_from) -> _Found 
     )
 
 
-def same_network(subject, own, baseline, peers: Counts, answers_from: Counter) -> _Found | None:
+def same_network(subject, own: Own, baseline: Tally, peers: Counts, answers_from: Counter) -> _Found | None:
     """One address answers for several different callers of this subject, and hardly for anyone else's.
 
     An office behind one proxy answers for every agent alike; an agent's own desk answers for theirs.
     """
     by_ip: dict[str, list[SurveyFact]] = defaultdict(list)
-    for fact in own:
-        if fact.answered and fact.client_ip:
+    for fact in own.answers:
+        if fact.client_ip:
             by_ip[fact.client_ip].append(fact)
     worst = None
     for ip, answers in by_ip.items():
@@ -295,14 +374,13 @@ def same_network(subject, own, baseline, peers: Counts, answers_from: Counter) -
     )
 
 
-def tens_jump(subject, own, baseline, peers: Counts, answers_from) -> _Found | None:
+def tens_jump(subject, own: Own, baseline: Tally, peers: Counts, answers_from) -> _Found | None:
     """The share of 10s rose sharply against the subject's own past and its peers."""
-    scores = [f.score for f in own if f.answered]
+    scores = [f.score for f in own.answers]
     if len(scores) < MIN_ANSWERS:
         return None
     tens = sum(s == 10 for s in scores)
-    before = [f.score for f in baseline if f.answered]
-    own_before = _share(sum(s == 10 for s in before), len(before)) if len(before) >= MIN_ANSWERS else None
+    own_before = _share(baseline.tens, baseline.answered) if baseline.answered >= MIN_ANSWERS else None
     peer_share = _share(peers.tens, peers.answered)
     references = [r for r in (own_before, peer_share) if r is not None]
     if not references:
@@ -323,13 +401,13 @@ def tens_jump(subject, own, baseline, peers: Counts, answers_from) -> _Found | N
             "peers_tens_share_pct": _pct(peer_share),
             "p_value": p,
         },
-        _examples(f for f in own if f.score == 10),
+        _examples(f for f in own.answers if f.score == 10),
     )
 
 
-def score_disagreement(subject, own, baseline, peers: Counts, answers_from) -> _Found | None:
+def score_disagreement(subject, own: Own, baseline: Tally, peers: Counts, answers_from) -> _Found | None:
     """9–10 given for reopened tickets or half a day lost, far more often than peers' callers do."""
-    bad = [f for f in own if f.answered and f.bad_journey]
+    bad = [f for f in own.answers if f.bad_journey]
     if len(bad) < MIN_BAD:
         return None
     high = [f for f in bad if f.score >= 9]

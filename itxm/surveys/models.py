@@ -421,3 +421,25 @@ class OutboxMessage(models.Model):
 
     def __str__(self):
         return f"{self.to}: {self.subject}"
+
+
+class GamingResult(models.Model):
+    """The gaming warnings of one period, by agent and by group, as computed from the data of ``version``.
+
+    On a million tickets they take seconds to compute, so pages and the XLA scorecard read them from here:
+    the worker keeps the periods people read up to date (``itxm.surveys.gaming_results``). Computed over
+    the whole organisation; each reader's scope is applied when they are read."""
+
+    start = models.DateTimeField()
+    end = models.DateTimeField()
+    version = models.CharField(max_length=100)
+    warnings = models.JSONField(default=dict)  # {"agent": [warning, …], "group": […]}
+    computed_at = models.DateTimeField(default=timezone.now)
+    compute_seconds = models.FloatField(default=0)
+    read_at = models.DateTimeField(default=timezone.now)
+
+    # Warnings are about agents and groups; the service that reads them narrows them to the reader's scope.
+    scope_fields = {"group": False, "service": False}
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["start", "end"], name="gaming_result_unique_period")]

@@ -8,7 +8,7 @@ from django.db.models.functions import Length
 from itxm.devices.models import Device
 from itxm.org.models import Agent, Department, Employee, Group, Location, Service
 from itxm.org.scopes import Scope
-from itxm.surveys.gaming import SurveyFact
+from itxm.surveys.gaming import Slice, SurveyFact
 from itxm.surveys.models import (
     Campaign,
     CampaignRun,
@@ -80,49 +80,85 @@ def invitation_summary(scope: Scope) -> dict:
     return {"by_status": by_status, "held_back": held_back}
 
 
-def survey_facts(scope: Scope, start, end) -> list[SurveyFact]:
-    """Delivered ticket surveys resolved in [start, end), with their answers, for the gaming signals."""
-    rows = (
+# What a gaming fact reads of an invitation, its ticket, the ticket's assignee and group, and the answer.
+FACT_FIELDS = (
+    "ticket__number", "resolution_at", "ticket__assignee_id", "ticket__assignee__name",
+    "ticket__assignee__group_id", "ticket__group_id", "ticket__group__name", "employee_id",
+    "response__answered_at", "response__score", "response__client_ip", "response__lost_minutes",
+    "ticket__reopen_count", "ticket__reassignment_count",
+)  # fmt: skip
+SLICE_FIELDS = ("ticket__assignee_id", "ticket__group_id")
+
+
+def _delivered_ticket_surveys(scope: Scope, start, end) -> QuerySet:
+    return (
         invitations(scope)
         .filter(ticket__isnull=False, sent_at__isnull=False, resolution_at__gte=start, resolution_at__lt=end)
         .order_by()
-        .values_list(
-            "ticket__number",
-            "resolution_at",
-            "ticket__assignee_id",
-            "ticket__assignee__name",
-            "ticket__assignee__group_id",
-            "ticket__group_id",
-            "ticket__group__name",
-            "employee_id",
-            "response__answered_at",
-            "response__score",
-            "response__client_ip",
-            "response__lost_minutes",
-            "ticket__reopen_count",
-            "ticket__reassignment_count",
+    )
+
+
+def _fact(row: tuple) -> SurveyFact:
+    (number, resolved, agent_id, agent, agent_group, group_id, group, caller, answered, score, ip, lost, reopens,
+     reassignments) = row  # fmt: skip
+    return SurveyFact(
+        ticket=number,
+        resolved_at=resolved,
+        agent_id=agent_id,
+        agent=agent or "",
+        # An agent's warnings belong to the agent's own group (whom a supplier manages).
+        group_id=agent_group if agent_id is not None else group_id,
+        group=group or "",
+        caller_id=caller,
+        answered_at=answered,
+        score=score,
+        client_ip=ip,
+        lost_minutes=lost,
+        reopen_count=reopens,
+        reassignment_count=reassignments,
+    )
+
+
+def _slices(rows) -> list[Slice]:
+    """Counts per ticket assignee and ticket group, named and placed as ``_fact`` does. Agents and groups are
+    read apart: joining them to every invitation of seven months cost a third of the time."""
+    rows = list(rows)
+    agents = {pk: (name, group) for pk, name, group in Agent.objects.values_list("pk", "name", "group_id")}
+    groups = dict(Group.objects.values_list("pk", "name"))
+    found = []
+    for agent_id, group_id, *counts in rows:
+        agent, agent_group = agents.get(agent_id, ("", None))
+        found.append(Slice(agent_id, agent, agent_group if agent_id is not None else group_id,
+                           groups.get(group_id, ""), *counts))  # fmt: skip
+    return found
+
+
+def survey_facts(scope: Scope, start, end) -> list[SurveyFact]:
+    """Delivered ticket surveys resolved in [start, end), with their answers, one by one (``gaming.detect``;
+    ``gaming_inputs`` reads the same counted, for large periods)."""
+    return [_fact(row) for row in _delivered_ticket_surveys(scope, start, end).values_list(*FACT_FIELDS)]
+
+
+def gaming_inputs(scope: Scope, start, end, baseline_start) -> tuple[list[SurveyFact], list[Slice], list[Slice]]:
+    """What ``gaming.detect_counted`` needs for [start, end) and its baseline [baseline_start, start): the
+    period's answered surveys one by one, and, summed per agent and group by the database, the period's
+    delivered surveys and the baseline's delivered, answered and 10s. On a million tickets this loads a
+    month's answers, not seven months of invitations."""
+    answers = [
+        _fact(row)
+        for row in _delivered_ticket_surveys(scope, start, end).filter(response__isnull=False).values_list(*FACT_FIELDS)
+    ]
+    delivered = _delivered_ticket_surveys(scope, start, end).values_list(*SLICE_FIELDS).annotate(n=Count("pk"))
+    before = (
+        _delivered_ticket_surveys(scope, baseline_start, start)
+        .values_list(*SLICE_FIELDS)
+        .annotate(
+            n=Count("pk"),
+            answered=Count("pk", filter=Q(response__isnull=False)),
+            tens=Count("pk", filter=Q(response__score=10)),
         )
     )
-    return [
-        SurveyFact(
-            ticket=number,
-            resolved_at=resolved,
-            agent_id=agent_id,
-            agent=agent or "",
-            # An agent's warnings belong to the agent's own group (whom a supplier manages).
-            group_id=agent_group if agent_id is not None else group_id,
-            group=group or "",
-            caller_id=caller,
-            answered_at=answered,
-            score=score,
-            client_ip=ip,
-            lost_minutes=lost,
-            reopen_count=reopens,
-            reassignment_count=reassignments,
-        )
-        for (number, resolved, agent_id, agent, agent_group, group_id, group, caller, answered, score, ip, lost,
-             reopens, reassignments) in rows
-    ]  # fmt: skip
+    return answers, _slices(delivered), _slices(before)
 
 
 def campaigns(scope: Scope) -> QuerySet:

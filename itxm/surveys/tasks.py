@@ -2,7 +2,7 @@
 
 from django_tasks import task
 
-from itxm.surveys import campaigns, outbox
+from itxm.surveys import campaigns, gaming_results, outbox
 
 
 @task()
@@ -15,3 +15,10 @@ def send_outbox() -> dict:
 def launch_due_campaigns() -> list[int]:
     """Launch the campaign runs that are due. Safe to run twice: a slot is launched once."""
     return campaigns.launch_due()
+
+
+@task()
+def refresh_gaming_results() -> int:
+    """Recompute the gaming warnings of the periods people read whose data changed since, so that pages and
+    XLA scorecards read them instead of computing them. Safe to run twice: both store the same warnings."""
+    return gaming_results.refresh_due()
