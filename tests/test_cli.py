@@ -104,4 +104,4 @@ def test_serve_migrates_and_answers_with_a_production_server(tmp_path):
         server.terminate()
         output = server.communicate(timeout=30)[0].decode()
     assert f"on http://127.0.0.1:{port}/" in output
-    assert "gunicorn" in output.lower()
+    assert "granian" in output.lower()

@@ -6,10 +6,11 @@ names the survey, it does not prove the browser meant to post.
 """
 
 from django.contrib.auth.decorators import login_not_required
+from django.http import HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import translation
-from django.utils.http import urlencode
+from django.utils.http import http_date, urlencode
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
@@ -38,9 +39,12 @@ PROBLEMS = {
 }
 
 
+LANGUAGES = frozenset(Language.values)
+
+
 def _language(request, fallback: str | None = None) -> str | None:
-    wanted = request.GET.get("lang") or request.POST.get("lang")
-    return wanted if wanted in Language.values else fallback
+    wanted = request.GET.get("lang") or (request.POST.get("lang") if request.method == "POST" else None)
+    return wanted if wanted in LANGUAGES else fallback
 
 
 def _problem(request, exc: Exception):
@@ -73,19 +77,29 @@ def _client(request) -> tuple[str | None, str]:
 
 
 @login_not_required
-@never_cache
 @require_GET
 def score(request, token: str, score: int):
     """One click in the e-mail: record the score, then show the rest of the survey."""
     ip, agent = _client(request)
+    language = _language(request)
     try:
-        services.record_score(token, score, ip, agent, _language(request))
+        services.answer_score(token, score, ip, agent, language)
     except tuple(PROBLEMS) as exc:
-        return _problem(request, exc)
-    query = {"saved": "1"}
-    if language := _language(request):
-        query["lang"] = language
-    return redirect(reverse("surveys:survey", args=[token]) + "?" + urlencode(query))
+        return _not_cached(_problem(request, exc))
+    # The survey page is this link without its score (urls.py keeps them so): cheaper than reverse(), which
+    # costs more than recording the answer does.
+    survey_page = request.path.rpartition("/")[0]
+    return _not_cached(HttpResponseRedirect(f"{survey_page}?saved=1" + (f"&lang={language}" if language else "")))
+
+
+NEVER_CACHE = "max-age=0, no-cache, no-store, must-revalidate, private"
+
+
+def _not_cached(response):
+    """The headers of ``never_cache``, set without merging them into what is there (nothing is, here)."""
+    response.headers["Expires"] = http_date()
+    response.headers["Cache-Control"] = NEVER_CACHE
+    return response
 
 
 @login_not_required

@@ -1,5 +1,5 @@
 """Browser tests: Debian's Chromium (Playwright with ``executable_path``) against the demo company served
-by gunicorn (``demo_server.py``). Every test saves screenshots into artefacts/screenshots/ (not committed).
+by `itxm serve` (``demo_server.py``). Every test saves screenshots into artefacts/screenshots/ (not committed).
 
 Fixtures: ``site`` (the server's URL), ``browser``, and ``signed_in(username, language="en")`` that
 returns a Playwright page signed in as that demo user, its interface in that language.

@@ -1,4 +1,4 @@
-"""The demo company served by `itxm serve` (gunicorn) from its own SQLite file, for the browser tests.
+"""The demo company served by `itxm serve` (granian) from its own SQLite file, for the browser tests.
 
 The demo is built in a subprocess that starts as soon as pytest knows browser tests will run
 (``start_building`` from the root conftest), so it builds on the second core while other tests run.
