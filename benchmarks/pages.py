@@ -47,8 +47,8 @@ def pages() -> list[tuple[str, str]]:
     from itxm.surveys.models import Campaign
 
     wanted = ["home", "explore", "watermelons", "priorities", "journeys", "channels", "drivers", "surveys",
-              "gaming", "xlas", "initiatives", "devices", "device_models", "anomalies", "alerts", "reports",
-              "settings_hub", "share_links", "you_said_we_did"]  # fmt: skip
+              "campaigns", "gaming", "xlas", "initiatives", "devices", "device_models", "device_experience",
+              "anomalies", "alerts", "reports", "settings_hub", "share_links", "you_said_we_did"]  # fmt: skip
     found = []
     for name in wanted:
         try:

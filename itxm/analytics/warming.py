@@ -16,6 +16,7 @@ from django.utils import timezone
 from itxm.analytics import drivers, facts, journeys, overview
 from itxm.analytics.periods import Period
 from itxm.analytics.remembered import patiently, prune, scope_key
+from itxm.devices import experience
 from itxm.devices import services as devices
 from itxm.org.models import User
 from itxm.org.scopes import EVERYTHING, Scope, scope_for
@@ -61,6 +62,7 @@ def computations(scope: Scope, period: Period) -> list[tuple[str, Callable[[], o
         *((f"drivers of {outcome}", lambda outcome=outcome: drivers.drivers(scope, period, outcome))
           for outcome in drivers.OUTCOMES),
         ("device fleet", lambda: devices.fleet_overview(scope, FLEET_DAYS)),
+        ("devices and experience", lambda: experience.experience(scope, period)),
     ]  # fmt: skip
 
 
