@@ -58,3 +58,10 @@ def test_x_forwarded_proto_counts_from_the_trusted_proxies_only(monkeypatch, rem
     body = itxm.wsgi.application(environ | {"HTTP_X_FORWARDED_PROTO": header}, None)
 
     assert seen == {"scheme": scheme, "closed": True} and body == [b"ok"]
+
+
+def test_granian_runs_a_process_per_core_and_gunicorn_two_per_core_and_one(monkeypatch):
+    monkeypatch.setattr(serve.os, "cpu_count", lambda: 2)
+    assert (serve.default_workers("granian"), serve.default_workers("gunicorn")) == (2, 5)
+    monkeypatch.setattr(serve.os, "cpu_count", lambda: 16)
+    assert (serve.default_workers("granian"), serve.default_workers("gunicorn")) == (9, 9)

@@ -12,8 +12,11 @@ from django.core.management.base import BaseCommand, CommandError
 SERVERS = ("granian", "gunicorn")
 
 
-def default_workers() -> int:
-    return min(2 * (os.cpu_count() or 1) + 1, 9)
+def default_workers(server: str) -> int:
+    """Granian: a process per core, its threads run Django (more processes only contend for the cores and
+    SQLite's write lock); gunicorn: the usual 2 × cores + 1."""
+    cores = os.cpu_count() or 1
+    return min(max(cores, 2), 9) if server == "granian" else min(2 * cores + 1, 9)
 
 
 class Command(BaseCommand):
@@ -21,7 +24,12 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--bind", default=os.environ.get("ITXM_BIND", "127.0.0.1:8000"), help="host:port")
-        parser.add_argument("--workers", type=int, default=int(os.environ.get("ITXM_WORKERS", default_workers())))
+        parser.add_argument(
+            "--workers",
+            type=int,
+            default=os.environ.get("ITXM_WORKERS"),
+            help="processes (default: one per core with granian, 2 × cores + 1 with gunicorn)",
+        )
         parser.add_argument("--threads", type=int, default=int(os.environ.get("ITXM_THREADS", 4)))
         parser.add_argument("--server", choices=SERVERS, default=os.environ.get("ITXM_SERVER", "granian"))
         parser.add_argument("--no-migrate", action="store_true", help="do not migrate before serving")
@@ -29,6 +37,7 @@ class Command(BaseCommand):
     def handle(self, *args, bind, workers, threads, server, no_migrate, **options):
         if server not in SERVERS:
             raise CommandError(f"ITXM_SERVER must be one of {', '.join(SERVERS)}")
+        workers = int(workers) if workers else default_workers(server)
         if not no_migrate:
             call_command("migrate", interactive=False, verbosity=0)
         host, _, port = bind.rpartition(":")
