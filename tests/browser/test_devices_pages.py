@@ -73,3 +73,26 @@ def test_a_device_explained_in_turkish(signed_in):
     assert charts_drawn(page) == 2
     assert page.locator("section[aria-labelledby=table-device_anomalies]").locator("tbody tr").count() == 2
     screenshot(page, "devices-device-tr")
+
+
+def test_devices_meet_experience_in_turkish(signed_in):
+    page = signed_in("analyst", language="tr")
+    page.goto("/devices/experience/")
+    assert page.locator("h1").inner_text() == "Cihazlar ve deneyim"
+    assert charts_drawn(page) >= 2
+    bands = page.locator("section[aria-labelledby=table-bands]").locator("tbody tr")
+    assert bands.count() == 3
+    assert bands.nth(0).inner_text().startswith("İyi (80 ve üzeri)")
+    assert bands.nth(2).inner_text().startswith("Zayıf (50'nin altı)")
+    people = page.locator("section[aria-labelledby=table-people]").locator("tbody tr")
+    assert people.count() >= 20  # a page of people, worst first, named for an analyst
+    screenshot(page, "devices-experience-tr")
+
+
+def test_the_demo_campaigns_are_listed_with_their_response_rates(signed_in):
+    page = signed_in("analyst")
+    page.goto("/surveys/campaigns/")
+    rows = page.locator("section[aria-labelledby=table-campaigns]").locator("tbody tr")
+    assert rows.count() == 3
+    assert rows.filter(has_text="Laptops and devices: quarterly pulse").count() == 1
+    screenshot(page, "surveys-campaigns-en")
