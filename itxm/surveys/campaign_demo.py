@@ -15,6 +15,7 @@ import numpy as np
 from django.utils.translation import gettext, override
 
 from itxm.demo import DemoContext
+from itxm.devices.experience import WINDOW_DAYS
 from itxm.devices.models import DeviceHealth
 from itxm.org.models import Employee
 from itxm.surveys.models import (
@@ -36,7 +37,6 @@ LOST_CHOICES = (0, 10, 40, 150, 360, 720)
 OPEN_DAYS = 14
 ANSWER_RATE = 0.4
 BOUNCE_RATE = 0.01
-HEALTH_WINDOW_DAYS = 7  # as devices.experience reads it: the days before the answer
 FACTORS = {
     SurveyKind.DEVICES: (("fast", "reliable", "right_equipment"), ("slow", "crashes", "battery", "outdated")),
     SurveyKind.REMOTE_WORK: (("vpn", "calls", "access"), ("vpn_problems", "connection", "call_problems", "no_access")),
@@ -237,5 +237,5 @@ def _daily_health_by_person() -> dict[int, dict]:
 
 def _health_before(health: dict, person: int, day) -> float | None:
     days = health.get(person, {})
-    scores = [days[d] for k in range(1, HEALTH_WINDOW_DAYS + 1) if (d := day - timedelta(days=k)) in days]
+    scores = [days[d] for k in range(1, WINDOW_DAYS + 1) if (d := day - timedelta(days=k)) in days]
     return sum(scores) / len(scores) if scores else None
