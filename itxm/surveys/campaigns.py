@@ -30,6 +30,7 @@ from itxm.surveys.models import (
 from itxm.surveys.tokens import BadToken, UnknownInvitation, answer_token, read_answer_token
 
 LINK_SALT = "itxm.surveys.campaign-link"
+BATCH = 2000  # people whose invitations are decided and written together
 
 
 class InvalidCampaign(ValueError):
@@ -148,26 +149,39 @@ def launch_run(campaign_id: int, slot: datetime, now: datetime | None = None) ->
 
 
 def _invite(run: CampaignRun, campaign: Campaign, employee_ids: list[int], now: datetime) -> Counter:
+    """The run's invitations and e-mails, written in batches (an audience may be the whole company)."""
     rules = fatigue.active_rules()
     held_back: Counter = Counter()
     template = _template(campaign.kind)
-    for employee in Employee.objects.filter(pk__in=employee_ids).order_by("pk").iterator(chunk_size=500):
-        reason = fatigue.hold_back_reason(employee, campaign.kind, now, rules)
-        invitation = Invitation.objects.create(
-            employee=employee,
-            run=run,
-            kind=campaign.kind,
-            language=employee.language if employee.language in Language.values else Language.ENGLISH,
-            status=InvitationStatus.HELD_BACK if reason else InvitationStatus.QUEUED,
-            held_back_reason=reason or "",
-            created_at=now,
-            closes_at=None if reason else run.closes_at,
-        )
-        if reason:
-            held_back[reason] += 1
-        else:
-            outbox.enqueue(invitation, compose_invitation(invitation, template), now)
+    ordered = sorted(employee_ids)
+    for start in range(0, len(ordered), BATCH):
+        people = list(Employee.objects.filter(pk__in=ordered[start : start + BATCH]).order_by("pk"))
+        ledger = fatigue.Ledger([person.pk for person in people], now, rules)
+        invitations = []
+        for employee in people:
+            reason = ledger.reason(employee, campaign.kind)
+            if reason:
+                held_back[reason] += 1
+            else:
+                ledger.record(employee.pk, campaign.kind, now)
+            invitations.append(_invitation(run, campaign.kind, employee, reason, now))
+        Invitation.objects.bulk_create(invitations)
+        emails = [(i, compose_invitation(i, template)) for i in invitations if i.status == InvitationStatus.QUEUED]
+        outbox.enqueue_many(emails, now)
     return held_back
+
+
+def _invitation(run: CampaignRun, kind: str, employee: Employee, reason: str | None, now: datetime) -> Invitation:
+    return Invitation(
+        employee=employee,
+        run=run,
+        kind=kind,
+        language=employee.language if employee.language in Language.values else Language.ENGLISH,
+        status=InvitationStatus.HELD_BACK if reason else InvitationStatus.QUEUED,
+        held_back_reason=reason or "",
+        created_at=now,
+        closes_at=None if reason else run.closes_at,
+    )
 
 
 def _template(kind: str):

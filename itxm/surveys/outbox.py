@@ -39,7 +39,19 @@ log = logging.getLogger(__name__)
 
 def enqueue(invitation: Invitation, email, now: datetime) -> OutboxMessage:
     """Store an e-mail for the worker; call inside the transaction that makes the invitation."""
-    return OutboxMessage.objects.create(
+    message = _message(invitation, email, now)
+    message.save()
+    return message
+
+
+def enqueue_many(emails: list[tuple[Invitation, object]], now: datetime) -> None:
+    """Store many e-mails at once (a delivery of resolved tickets, a campaign run); same rule as ``enqueue``."""
+    messages = [_message(invitation, email, now) for invitation, email in emails]
+    OutboxMessage.objects.bulk_create(messages, batch_size=500)
+
+
+def _message(invitation: Invitation, email, now: datetime) -> OutboxMessage:
+    return OutboxMessage(
         invitation=invitation,
         to=invitation.employee.email,
         subject=email.subject,

@@ -83,48 +83,112 @@ def template_for(kind: str) -> SurveyTemplate:
     return template or SurveyTemplate(kind=kind)
 
 
+INVITE_BATCH = 2000  # tickets whose invitations are decided and stored together
+
+
 def invite_for_resolutions(ticket_ids, now: datetime | None = None) -> InvitationReport:
     """Invite the caller of each newly resolved ticket, at most once per resolution, within the rules.
 
     Safe to call twice with the same ids: a resolution already invited (or held back) is skipped.
+    Tickets go in batches, in the order they were resolved: one query reads a batch's tickets, one which
+    resolutions are invited already, one the fatigue ledger of their callers, and the invitations and
+    their e-mails are written together.
     """
     now = now or timezone.now()
     report = InvitationReport()
-    oldest = now - config.max_resolution_age()
     rules = fatigue.active_rules()
-    tickets = Ticket.objects.filter(pk__in=list(ticket_ids)).select_related("caller").order_by("resolved_at", "pk")
-    for ticket in tickets.iterator(chunk_size=500):
-        if ticket.state not in RESOLVED_STATES or ticket.resolved_at is None:
-            report.skipped[SKIP_NOT_RESOLVED] += 1
-        elif ticket.resolved_at < oldest or ticket.resolved_at > now + config.lease():
-            report.skipped[SKIP_TOO_OLD] += 1
-        elif ticket.caller is None:
-            report.skipped[SKIP_NO_CALLER] += 1
-        elif Invitation.objects.filter(ticket=ticket, resolution_at=ticket.resolved_at).exists():
-            report.skipped[SKIP_ALREADY_INVITED] += 1
-        else:
-            _invite(ticket, now, rules, report)
+    templates: dict[str, SurveyTemplate] = {}
+    ids = sorted(set(ticket_ids))
+    for start in range(0, len(ids), INVITE_BATCH):
+        tickets = _invitable(ids[start : start + INVITE_BATCH], now, report)
+        if tickets:
+            _invite_batch(tickets, now, rules, templates, report)
     return report
 
 
-def _invite(ticket: Ticket, now: datetime, rules: dict, report: InvitationReport) -> None:
-    employee = ticket.caller
-    kind = survey_kind_for(ticket)
-    reason = fatigue.hold_back_reason(employee, kind, now, rules)
-    language = employee.language if employee.language in Language.values else Language.ENGLISH
+def _invitable(ticket_ids: list[int], now: datetime, report: InvitationReport) -> list[Ticket]:
+    oldest, newest = now - config.max_resolution_age(), now + config.lease()
+    tickets = Ticket.objects.filter(pk__in=ticket_ids).select_related("caller").order_by("resolved_at", "pk")
+    candidates = []
+    for ticket in tickets:
+        if ticket.state not in RESOLVED_STATES or ticket.resolved_at is None:
+            report.skipped[SKIP_NOT_RESOLVED] += 1
+        elif ticket.resolved_at < oldest or ticket.resolved_at > newest:
+            report.skipped[SKIP_TOO_OLD] += 1
+        elif ticket.caller is None:
+            report.skipped[SKIP_NO_CALLER] += 1
+        else:
+            candidates.append(ticket)
+    asked = set(
+        Invitation.objects.filter(ticket_id__in=[t.pk for t in candidates]).values_list("ticket_id", "resolution_at")
+    )
+    fresh = [ticket for ticket in candidates if (ticket.pk, ticket.resolved_at) not in asked]
+    if len(fresh) < len(candidates):
+        report.skipped[SKIP_ALREADY_INVITED] += len(candidates) - len(fresh)
+    return fresh
+
+
+def _invite_batch(tickets: list[Ticket], now: datetime, rules: dict, templates: dict, report: InvitationReport) -> None:
+    ledger = fatigue.Ledger([ticket.caller_id for ticket in tickets], now, rules)
+    invitations = []
+    for ticket in tickets:
+        kind = survey_kind_for(ticket)
+        reason = ledger.reason(ticket.caller, kind)
+        if not reason:
+            ledger.record(ticket.caller_id, kind, now)
+        invitations.append(_invitation(ticket, kind, reason, now))
     try:
         with transaction.atomic():
-            invitation = Invitation.objects.create(
-                ticket=ticket,
-                employee=employee,
-                kind=kind,
-                resolution_at=ticket.resolved_at,
-                language=language,
-                status=InvitationStatus.HELD_BACK if reason else InvitationStatus.QUEUED,
-                held_back_reason=reason or "",
-                created_at=now,
-                closes_at=None if reason else now + config.open_period(),
-            )
+            Invitation.objects.bulk_create(invitations)
+            emails = [
+                (invitation, compose_invitation(invitation, _template(templates, invitation.kind)))
+                for invitation in invitations
+                if invitation.status == InvitationStatus.QUEUED
+            ]
+            outbox.enqueue_many(emails, now)
+    except IntegrityError:  # another process invited one of these resolutions a moment ago: one at a time
+        for ticket in tickets:
+            _invite_one(ticket, now, rules, report)
+        return
+    for invitation in invitations:
+        if invitation.held_back_reason:
+            report.held_back[invitation.held_back_reason] += 1
+        else:
+            report.created += 1
+            report.invitation_ids.append(invitation.pk)
+
+
+def _template(templates: dict, kind: str) -> SurveyTemplate:
+    if kind not in templates:
+        templates[kind] = template_for(kind)
+    return templates[kind]
+
+
+def _invitation(ticket: Ticket, kind: str, reason: str | None, now: datetime) -> Invitation:
+    employee = ticket.caller
+    return Invitation(
+        ticket=ticket,
+        employee=employee,
+        kind=kind,
+        resolution_at=ticket.resolved_at,
+        language=employee.language if employee.language in Language.values else Language.ENGLISH,
+        status=InvitationStatus.HELD_BACK if reason else InvitationStatus.QUEUED,
+        held_back_reason=reason or "",
+        created_at=now,
+        closes_at=None if reason else now + config.open_period(),
+    )
+
+
+def _invite_one(ticket: Ticket, now: datetime, rules: dict, report: InvitationReport) -> None:
+    if Invitation.objects.filter(ticket=ticket, resolution_at=ticket.resolved_at).exists():
+        report.skipped[SKIP_ALREADY_INVITED] += 1
+        return
+    kind = survey_kind_for(ticket)
+    reason = fatigue.hold_back_reason(ticket.caller, kind, now, rules)
+    try:
+        with transaction.atomic():
+            invitation = _invitation(ticket, kind, reason, now)
+            invitation.save()
             if not reason:
                 outbox.enqueue(invitation, compose_invitation(invitation, template_for(kind)), now)
     except IntegrityError:  # another process invited this resolution a moment ago
