@@ -8,6 +8,9 @@ from itertools import groupby
 from operator import itemgetter
 from pathlib import Path
 
+import msgspec
+from msgspec import Raw
+
 from itxm import tabular
 from itxm.bulk import paused_gc, update_rows
 from itxm.org.scopes import Permission, Scope
@@ -15,7 +18,7 @@ from itxm.tickets.ingestion import TicketIngestReport, ingest_tickets
 from itxm.tickets.journeys import Change, journey_facts
 from itxm.tickets.mapping import Mapping, records_from_rows
 from itxm.tickets.models import Ticket, TicketEvent
-from itxm.tickets.records import parse_ticket
+from itxm.tickets.records import parse_ticket, parse_usual_json, split_array
 from itxm.validation import RowError
 
 SOURCE_NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,49}$")
@@ -41,13 +44,18 @@ def ingest_payload(scope: Scope, source: str, body: bytes, content_type: str = "
     if "ndjson" in content_type or "jsonl" in content_type or not stripped.startswith(b"["):
         return ingest_rows(source, tabular.read_rows(io.BytesIO(body), "ndjson"))
     try:
+        items = split_array(body)
+    except msgspec.DecodeError:  # json reads a little more (NaN), and its messages are the ones people know
+        items = _json_array(body)
+    return _ingest_items(source, enumerate(items, start=1))
+
+
+def _json_array(body: bytes) -> list:
+    try:
         with paused_gc():  # a large array: see itxm.bulk.paused_gc
-            document = json.loads(body)
+            return json.loads(body)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise IngestError(f"not valid JSON: {exc}") from exc
-    if not isinstance(document, list):
-        return ingest_rows(source, tabular.json_items(document))
-    return _ingest_items(source, enumerate(document, start=1))
 
 
 def ingest_rows(source: str, rows, progress: Callable[[int], None] | None = None) -> TicketIngestReport:
@@ -61,6 +69,12 @@ def _ingest_items(source: str, items, progress: Callable[[int], None] | None = N
 
     def valid_records():
         for line, values in items:
+            if values.__class__ is Raw:  # one item of a JSON array, still JSON
+                record = parse_usual_json(values)
+                if record is not None:
+                    yield line, record
+                    continue
+                values = msgspec.json.decode(values)
             if values.__class__ is not dict or "__unparsable__" in values or "__not_an_object__" in values:
                 errors.append(RowError(line, "", "not a JSON object"))
                 continue

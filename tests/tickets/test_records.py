@@ -1,5 +1,6 @@
 """The fast path of parse_ticket gives the very record (or the very errors) of the thorough one."""
 
+import json
 from datetime import UTC, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
@@ -7,7 +8,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from itxm.bulk import utc_text
-from itxm.tickets.records import _checked_ticket, parse_ticket
+from itxm.tickets.records import _checked_ticket, parse_ticket, parse_usual_json
 
 ISTANBUL = ZoneInfo("Europe/Istanbul")
 TIMES = st.sampled_from(
@@ -26,6 +27,12 @@ TIMES = st.sampled_from(
         " 2026-03-02T09:15:00Z",
         "2026-W10-1T09:15:00+00:00",
         "20260302T091500Z",
+        "2026-03-02t09:15:00z",
+        "2026-03-02T09:15:00.123456789Z",
+        "2026-03-02T09:15Z",
+        "2026-03-02T12:15:00+0300",
+        "2026-03-02T24:00:00Z",
+        "2026-02-29T09:15:00Z",
         "2026-03-02T09:15:00-00:00",
         "2026-13-02T09:15:00Z",
         "yesterday",
@@ -176,3 +183,47 @@ def test_utc_text_is_what_django_stores_on_sqlite(moment, zone):
     aware = moment.replace(tzinfo=zone)
     # django.db.backends.sqlite3.operations.adapt_datetimefield_value with USE_TZ: naive UTC, then str()
     assert utc_text(aware) == str(aware.astimezone(UTC).replace(tzinfo=None))
+
+
+def _as_json(value):
+    """The ticket as a JSON sender writes it (datetimes as ISO text)."""
+    return json.dumps(value, default=lambda moment: moment.isoformat()).encode()
+
+
+RFC3339 = st.sampled_from(
+    ["2026-03-02T09:15:00Z", "2026-03-02T12:15:00+03:00", "2026-03-02T09:15:00.5+00:00", "2026-03-02T09:15:00",
+     "2026-03-02t09:15:00z", "2026-03-02T09:15:00.123456789Z", "2026-03-02T04:15:00-05:00"]
+)  # fmt: skip
+USUAL_VARIANTS = st.fixed_dictionaries(
+    {"opened_at": RFC3339, "resolved_at": st.one_of(st.none(), RFC3339), "state": st.sampled_from(["new", "solved"])},
+    optional={
+        "priority": st.sampled_from([None, 1, 5]),
+        "history": st.lists(
+            st.fixed_dictionaries({"at": RFC3339, "kind": st.just("assignment"), "to": st.sampled_from(["G", ""])}),
+            max_size=3,
+        ),
+    },
+).map(lambda changed: USUAL | changed)
+
+
+@settings(max_examples=600, deadline=None)
+@given(st.one_of(GOOD_TICKETS, TICKETS, USUAL_VARIANTS), st.sampled_from([UTC, ISTANBUL]))
+@example(USUAL, UTC)
+@example(USUAL | {"opened_at": "2026-03-02T12:00:00+03:00"}, ISTANBUL)
+def test_the_json_path_agrees_with_the_thorough_parse(raw, default_tz):
+    body = _as_json(raw)
+    record = parse_usual_json(body, default_tz)
+
+    if record is not None:  # taken: the very record the thorough parse makes of the decoded JSON
+        assert (record, []) == _checked_ticket(json.loads(body), 7, default_tz)
+        times = (record.opened_at, record.first_response_at, record.resolved_at, record.closed_at, record.updated_at)
+        assert record.db_times is None or record.db_times == tuple(None if t is None else utc_text(t) for t in times)
+        assert all(event.db_at in (None, utc_text(event.at)) for event in record.history or ())
+
+
+def test_the_json_path_takes_the_usual_ticket_and_leaves_the_unusual_to_the_thorough_parse():
+    assert parse_usual_json(_as_json(USUAL)) == parse_ticket(USUAL, 1)[0]
+    for unusual in ({"priority": "2 - High"}, {"impact": "3"}, {"reopen_count": "1"}, {"source_id": 7}):
+        assert parse_usual_json(_as_json(USUAL | unusual)) is None
+        assert parse_ticket(USUAL | unusual, 1)[0] is not None
+    assert parse_usual_json(b'{"source_id": "X"') is None  # cut short: the caller reports it
