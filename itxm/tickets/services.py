@@ -1,6 +1,5 @@
 """Ticket operations the API, the CLI and connectors call."""
 
-import io
 import json
 import re
 from collections.abc import Callable
@@ -42,7 +41,8 @@ def ingest_payload(scope: Scope, source: str, body: bytes, content_type: str = "
     if not stripped:
         raise IngestError("the body is empty: send a JSON array of tickets or NDJSON")
     if "ndjson" in content_type or "jsonl" in content_type or not stripped.startswith(b"["):
-        return ingest_rows(source, tabular.read_rows(io.BytesIO(body), "ndjson"))
+        lines = enumerate(body.split(b"\n"), start=1)
+        return _ingest_items(source, ((number, line) for number, line in lines if line.strip()))
     try:
         items = split_array(body)
     except msgspec.DecodeError:  # json reads a little more (NaN), and its messages are the ones people know
@@ -58,6 +58,13 @@ def _json_array(body: bytes) -> list:
         raise IngestError(f"not valid JSON: {exc}") from exc
 
 
+def _decoded(item: bytes | Raw):
+    try:
+        return msgspec.json.decode(item)
+    except msgspec.DecodeError as exc:
+        return {"__unparsable__": str(exc)}
+
+
 def ingest_rows(source: str, rows, progress: Callable[[int], None] | None = None) -> TicketIngestReport:
     """Tickets from ``tabular`` rows (the line each came from, and its values)."""
     return _ingest_items(source, ((row.line, row.values) for row in rows), progress)
@@ -69,13 +76,16 @@ def _ingest_items(source: str, items, progress: Callable[[int], None] | None = N
 
     def valid_records():
         for line, values in items:
-            if values.__class__ is Raw:  # one item of a JSON array, still JSON
+            if values.__class__ is Raw or values.__class__ is bytes:  # an item of an array or an NDJSON line
                 record = parse_usual_json(values)
                 if record is not None:
                     yield line, record
                     continue
-                values = msgspec.json.decode(values)
-            if values.__class__ is not dict or "__unparsable__" in values or "__not_an_object__" in values:
+                values = _decoded(values)
+            if values.__class__ is dict and "__unparsable__" in values:
+                errors.append(RowError(line, "", f"not valid JSON: {values['__unparsable__']}"))
+                continue
+            if values.__class__ is not dict or "__not_an_object__" in values:
                 errors.append(RowError(line, "", "not a JSON object"))
                 continue
             record, row_errors = parse_ticket(values, line)

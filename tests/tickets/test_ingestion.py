@@ -127,8 +127,11 @@ def test_bad_tickets_are_reported_and_the_good_ones_around_them_stored(admin_cli
 
 @pytest.mark.django_db
 def test_ndjson_with_a_broken_line(admin_client, org):
-    result = send(admin_client, [ticket("INC1"), "{not json", ticket("INC3")], ndjson=True).json()
-    assert result["created"] == 2 and [e["line"] for e in result["errors"]] == [2]
+    lines = [ticket("INC1"), "{not json", ticket("INC3"), "[1]", "", ticket("INC6")]
+    result = send(admin_client, lines, ndjson=True).json()
+    assert result["created"] == 3 and [e["line"] for e in result["errors"]] == [2, 4]
+    assert result["errors"][0]["reason"].startswith("not valid JSON")
+    assert result["errors"][1]["reason"] == "not a JSON object"
 
 
 @pytest.mark.django_db
