@@ -1,3 +1,4 @@
+import gc
 import os
 
 from django.core.wsgi import get_wsgi_application
@@ -12,6 +13,10 @@ from itxm.surveys.handlers import AnswerLinkHandler, is_answer_link  # noqa: E40
 # Import every page's and API route's module now, while the worker starts: on its first request it took
 # seconds (the API's schemas), and granian hands a worker requests as soon as this module is loaded.
 get_resolver().url_patterns  # noqa: B018
+# What start-up loaded lives as long as the worker: out of the garbage collector's sight, the full
+# collections that come every few large requests scan a few thousand objects instead of 240,000 (they
+# added 60-160 ms to one analytics call in a dozen).
+gc.freeze()
 
 answer_link_application = AnswerLinkHandler()
 

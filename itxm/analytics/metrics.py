@@ -181,7 +181,8 @@ def work_days(minutes: float) -> float:
 
 def concentration(values: Sequence[float], part: float = 0.8) -> float | None:
     """The smallest share of items (in %) that together make ``part`` of the total."""
-    ordered = np.sort(np.asarray([v for v in values if v > 0], dtype=float))[::-1]
+    values = np.asarray(values, dtype=float)
+    ordered = np.sort(values[values > 0])[::-1]
     total = ordered.sum() if len(ordered) else 0.0
     if total <= 0:
         return None

@@ -9,6 +9,7 @@ scope code (``itxm.org.scopes``) restrict them like any ticket.
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -19,6 +20,8 @@ SAMPLE_SLICES = 256
 # The group and service of rollup rows that sum all groups and services (never an id: ids start at 1).
 TOTAL = -1
 COVERED = {"group": "groups__id", "service": "services__id"}
+# The total rows of a rollup: what a reader who sees everything reads (``queries._within``).
+TOTALS = Q(group_id=TOTAL, service_id=TOTAL)
 
 
 class TicketFact(models.Model):
@@ -56,7 +59,8 @@ class TicketFact(models.Model):
         indexes = [
             models.Index(fields=["resolved_day"]),
             models.Index(fields=["opened_day"]),
-            models.Index(fields=["sample", "resolved_day"]),
+            # With the resolution time: the whole scope's percentiles read the index alone.
+            models.Index(fields=["sample", "resolved_day", "resolution_seconds"], name="ticketfact_sample"),
         ]
 
 
@@ -88,7 +92,8 @@ class SurveyFact(models.Model):
 
     class Meta:
         indexes = [
-            models.Index(fields=["answered_day"]),
+            # With the lost time: its concentration over a period reads the index alone.
+            models.Index(fields=["answered_day", "lost_minutes"], name="surveyfact_answered"),
             models.Index(fields=["sent_day"]),
             models.Index(fields=["ticket_id"]),
         ]
@@ -144,7 +149,13 @@ class Rollup(RollupMeasures):
     day = models.DateField()
 
     class Meta:
-        indexes = [models.Index(fields=["dimension", "day"]), models.Index(fields=["day"])]
+        indexes = [
+            models.Index(fields=["dimension", "day"]),
+            models.Index(fields=["day"]),
+            # The total rows only (one in ~13): a dimension's members over a period without reading the
+            # rows of each group and service beside them.
+            models.Index(fields=["dimension", "day", "member"], condition=TOTALS, name="rollup_totals"),
+        ]
 
 
 class MonthRollup(RollupMeasures):
@@ -153,7 +164,11 @@ class MonthRollup(RollupMeasures):
     day = models.DateField(help_text="the first day of the month")
 
     class Meta:
-        indexes = [models.Index(fields=["dimension", "day"]), models.Index(fields=["day"])]
+        indexes = [
+            models.Index(fields=["dimension", "day"]),
+            models.Index(fields=["day"]),
+            models.Index(fields=["dimension", "day", "member"], condition=TOTALS, name="monthrollup_totals"),
+        ]
 
 
 class FactorCounts(models.Model):
@@ -174,14 +189,24 @@ class FactorRollup(FactorCounts):
     day = models.DateField()
 
     class Meta:
-        indexes = [models.Index(fields=["dimension", "day"]), models.Index(fields=["day"])]
+        indexes = [
+            models.Index(fields=["dimension", "day"]),
+            models.Index(fields=["day"]),
+            # Member before day: factors are read for the members on one page (member IN (...)), and a
+            # list after a range would scan the range once per member.
+            models.Index(fields=["dimension", "member", "day"], condition=TOTALS, name="factorrollup_totals"),
+        ]
 
 
 class MonthFactorRollup(FactorCounts):
     day = models.DateField(help_text="the first day of the month")
 
     class Meta:
-        indexes = [models.Index(fields=["dimension", "day"]), models.Index(fields=["day"])]
+        indexes = [
+            models.Index(fields=["dimension", "day"]),
+            models.Index(fields=["day"]),
+            models.Index(fields=["dimension", "member", "day"], condition=TOTALS, name="monthfactorrollup_totals"),
+        ]
 
 
 class PendingFact(models.Model):

@@ -23,6 +23,7 @@ from itxm.org.scopes import Scope
 # Filters a rollup can answer: the group and service are part of every rollup row.
 ROLLUP_FILTERS = {"group": "group_id", "service": "service_id"}
 SUMS = {name: Sum(name) for name in MEASURES}
+GRID_MEASURES = ("answered", "promoters", "detractors", "lost_minutes", "lost_cost")
 
 
 def split_by_month(
@@ -44,6 +45,15 @@ def split_by_month(
 
 def _rollup_parts(daily, monthly, scope: Scope, dimension: str, start: date, end: date,
                   filters: Mapping[str, int], member: str | None) -> list[QuerySet]:  # fmt: skip
+    return [
+        _within(qs.filter(dimension=dimension), scope, filters, member)
+        for qs in _period_parts(daily, monthly, start, end)
+    ]
+
+
+def _period_parts(daily, monthly, start: date, end: date) -> list[QuerySet]:
+    """The rows of [start, end): its whole months from the monthly table, the days at either end from the
+    daily one."""
     edges, months = split_by_month(start, end)
     parts = []
     if edges:
@@ -53,7 +63,7 @@ def _rollup_parts(daily, monthly, scope: Scope, dimension: str, start: date, end
         parts.append(daily.objects.filter(days))
     if months:
         parts.append(monthly.objects.filter(day__gte=months[0], day__lt=months[1]))
-    return [_within(qs.filter(dimension=dimension), scope, filters, member) for qs in parts]
+    return parts
 
 
 def _within(qs: QuerySet, scope: Scope, filters: Mapping[str, int], member: str | None = None) -> QuerySet:
@@ -189,6 +199,43 @@ def answer_grid(
         )
         .order_by()
     )
+
+
+def rollup_grid(
+    scope: Scope, rows: str, columns: str, start: date, end: date, filters: Mapping[str, int] = {}
+) -> list[dict] | None:
+    """``answer_grid`` from the rollups, when one of the two dimensions is the group or the service (the
+    columns every rollup row carries beside its member); None otherwise. The rows of each group and
+    service are read (not the totals), those without the group or service left out as the facts are."""
+    if columns in ROLLUP_FILTERS:
+        dimension, column, transposed = rows, ROLLUP_FILTERS[columns], False
+    elif rows in ROLLUP_FILTERS:
+        dimension, column, transposed = columns, ROLLUP_FILTERS[rows], True
+    else:
+        return None
+    found: dict[tuple[str, int], dict] = {}
+    for qs in _period_parts(Rollup, MonthRollup, start, end):
+        qs = qs.filter(dimension=dimension, **{f"{column}__isnull": False}).exclude(group_id=TOTAL)
+        for name, value in filters.items():
+            qs = qs.filter(**{ROLLUP_FILTERS[name]: value})
+        cells = (
+            scope.apply(qs)
+            .values("member", column)
+            .annotate(**{name: SUMS[name] for name in GRID_MEASURES})
+            .filter(answered__gt=0)
+            .order_by()
+        )
+        for cell in cells:
+            key = (cell.pop("member"), cell.pop(column))
+            before = found.get(key)
+            found[key] = {name: (cell[name] or 0) + (before[name] if before else 0) for name in GRID_MEASURES}
+    grid = []
+    for (member, other), sums in found.items():
+        row, col = (other, member) if transposed else (member, other)
+        grid.append({"row": row, "column": col, "answers": sums["answered"], "promoters": sums["promoters"],
+                     "detractors": sums["detractors"], "lost_minutes": sums["lost_minutes"],
+                     "lost_cost": sums["lost_cost"]})  # fmt: skip
+    return grid
 
 
 def answers(scope: Scope, start: date, end: date, dimension: str = "all", member: str | None = None,
