@@ -23,6 +23,7 @@ from django.utils import timezone
 from itxm.bulk import (
     datetime_adapter,
     estimated_rows,
+    fewer_checkpoints,
     insert_rows,
     paused_gc,
     refresh_statistics,
@@ -150,7 +151,7 @@ def ingest_tickets(
     report = TicketIngestReport(errors=list(errors))
     references = References(report)
     resolutions: list[tuple[int, datetime]] = []
-    with paused_gc():
+    with paused_gc(), fewer_checkpoints():
         for chunk in _chunks(_unique(records, report), BATCH):
             with transaction.atomic():
                 _ingest_chunk(source, chunk, references, report, resolutions)

@@ -75,11 +75,15 @@ CHANNELS = {
 
 
 def _with_canonical_values(synonyms: dict) -> dict:
-    return {str(value): value for value in synonyms.values()} | synonyms
+    """Synonyms and stored values to the stored value as a plain ``str``: the database driver binds a
+    ``str`` at once but an enum member through its adapter lookup, twice as slow per value (1 s for the
+    kinds and states of 100,000 tickets with 400,000 history changes)."""
+    return {str(value): str(value) for value in synonyms.values()} | {k: str(v) for k, v in synonyms.items()}
 
 
 KINDS, STATES, CHANNELS = (_with_canonical_values(m) for m in (KINDS, STATES, CHANNELS))
-EVENT_KINDS = {str(kind): kind for kind in EventKind}
+DEFAULT_KIND, DEFAULT_CHANNEL = KINDS[TicketKind.INCIDENT], CHANNELS[Channel.OTHER]
+EVENT_KINDS = {str(kind): str(kind) for kind in EventKind}
 REFERENCE_FIELDS = ("category", "service", "caller", "group", "assignee")
 TIME_FIELDS = ("opened_at", "first_response_at", "resolved_at", "closed_at", "updated_at")
 LEVEL_FIELDS = ("priority", "impact", "urgency")
@@ -287,7 +291,7 @@ def _valid_ticket(raw: dict, default_tz: tzinfo) -> TicketRecord:
     return TicketRecord(
         source_id,
         parse_text(get("number") or source_id, "number", 50),
-        _choice(get("kind"), KINDS, TicketKind.INCIDENT),
+        _choice(get("kind"), KINDS, DEFAULT_KIND),
         _choice(get("state"), STATES, None),
         parse_text(get("short_description"), "short_description", 300),
         opened_at,
@@ -298,7 +302,7 @@ def _valid_ticket(raw: dict, default_tz: tzinfo) -> TicketRecord:
         _level(get("priority")),
         _level(get("impact")),
         _level(get("urgency")),
-        _choice(get("channel"), CHANNELS, Channel.OTHER),
+        _choice(get("channel"), CHANNELS, DEFAULT_CHANNEL),
         parse_reference(get("category")),
         parse_reference(get("service")),
         parse_reference(get("caller")),
@@ -397,7 +401,7 @@ def _valid_history(items, default_tz: tzinfo) -> list[EventRecord]:
     return events
 
 
-_STATE = EventKind.STATE
+_STATE = EVENT_KINDS[EventKind.STATE]  # the very object the parse returns: compared with ``is``
 _at = attrgetter("at")
 
 
@@ -426,7 +430,7 @@ def _checked_ticket(raw, line: int, default_tz: tzinfo) -> tuple[TicketRecord | 
     record = TicketRecord(
         source_id=source_id or "",
         number=attempt(parse_text, raw.get("number") or source_id, "number", 50) or "",
-        kind=attempt(parse_choice, raw.get("kind"), "kind", KINDS, TicketKind.INCIDENT),
+        kind=attempt(parse_choice, raw.get("kind"), "kind", KINDS, DEFAULT_KIND),
         state=attempt(parse_choice, raw.get("state"), "state", STATES),
         short_description=attempt(parse_text, raw.get("short_description"), "short_description", 300) or "",
         opened_at=times["opened_at"],
@@ -437,7 +441,7 @@ def _checked_ticket(raw, line: int, default_tz: tzinfo) -> tuple[TicketRecord | 
         priority=levels["priority"],
         impact=levels["impact"],
         urgency=levels["urgency"],
-        channel=attempt(parse_choice, raw.get("channel"), "channel", CHANNELS, Channel.OTHER),
+        channel=attempt(parse_choice, raw.get("channel"), "channel", CHANNELS, DEFAULT_CHANNEL),
         category=parse_reference(raw.get("category")),
         service=parse_reference(raw.get("service")),
         caller=parse_reference(raw.get("caller")),
@@ -522,7 +526,7 @@ def _usual_record(t: _UsualTicket, default_tz: tzinfo) -> TicketRecord:
     return TicketRecord(
         source_id,
         parse_text(t.number or source_id, "number", 50),
-        _choice(t.kind, KINDS, TicketKind.INCIDENT),
+        _choice(t.kind, KINDS, DEFAULT_KIND),
         _choice(t.state, STATES, None),
         parse_text(t.short_description, "short_description", 300),
         opened_at,
@@ -533,7 +537,7 @@ def _usual_record(t: _UsualTicket, default_tz: tzinfo) -> TicketRecord:
         _usual_level(t.priority),
         _usual_level(t.impact),
         _usual_level(t.urgency),
-        _choice(t.channel, CHANNELS, Channel.OTHER),
+        _choice(t.channel, CHANNELS, DEFAULT_CHANNEL),
         parse_reference(t.category),
         parse_reference(t.service),
         parse_reference(t.caller),

@@ -1,0 +1,25 @@
+"""itxm.bulk: the SQLite setting a bulk load changes comes back afterwards, even when the load fails."""
+
+import pytest
+from django.db import connection
+
+from itxm.bulk import fewer_checkpoints
+
+
+def _autocheckpoint() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA wal_autocheckpoint")
+        return cursor.fetchone()[0]
+
+
+@pytest.mark.django_db
+def test_a_bulk_load_checkpoints_less_often_and_then_as_before():
+    if connection.vendor != "sqlite":
+        pytest.skip("a setting of SQLite's write-ahead log")
+    usual = _autocheckpoint()
+    with fewer_checkpoints(5000):
+        assert _autocheckpoint() == 5000
+    assert _autocheckpoint() == usual
+    with pytest.raises(RuntimeError), fewer_checkpoints(7000):
+        raise RuntimeError("the load failed")
+    assert _autocheckpoint() == usual
