@@ -7,15 +7,13 @@ from ninja import Query, Router, Schema, Status
 from ninja.pagination import LimitOffsetPagination, paginate
 
 from itxm.analytics import drivers, initiatives, journeys, schemas, services, xla
-from itxm.analytics.periods import Period
+from itxm.analytics.periods import Period, requested
 from itxm.org.scopes import scope_for
 
 router = Router(tags=["analytics"])
 xla_router = Router(tags=["xlas"])
 initiative_router = Router(tags=["initiatives"])
 public_router = Router(tags=["public"], auth=None)
-
-DEFAULT_DAYS = 90
 
 
 class PeriodIn(Schema):
@@ -26,12 +24,7 @@ class PeriodIn(Schema):
 
     def period(self) -> Period:
         """Default: the 90 days up to today; ``end`` is the first day after the period."""
-        end = self.end or timezone.now().date() + timedelta(days=1)
-        start = self.start or end - timedelta(days=DEFAULT_DAYS)
-        try:
-            return Period(start, end)
-        except ValueError:
-            raise services.AnalyticsError("end comes after start", "end") from None
+        return requested(self.start, self.end, timezone.now().date())
 
     def filters(self) -> dict:
         return {"service": self.service, "group": self.group}

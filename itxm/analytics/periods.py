@@ -26,6 +26,26 @@ class Period:
         return f"{self.start.isoformat()}/{self.end.isoformat()}"
 
 
+# The period a reader gets when they name none: the 90 days up to today.
+DEFAULT_DAYS = 90
+
+
+class InvertedPeriod(ValueError):
+    """A period asked for whose end does not come after its start (the API answers 400)."""
+
+    field = "end"
+
+
+def requested(start: date | None, end: date | None, today: date, days: int = DEFAULT_DAYS) -> Period:
+    """The period a reader asks for with an optional first day and an optional end (the first day after
+    it); by default the ``days`` days up to ``today``."""
+    end = end or today + timedelta(days=1)
+    start = start or end - timedelta(days=days)
+    if end <= start:
+        raise InvertedPeriod("end comes after start")
+    return Period(start, end)
+
+
 def day_start(day: date) -> datetime:
     """The moment a day starts. Analytics days are UTC days (facts.py), so moments (invitations,
     answers) are compared with the same boundaries."""

@@ -5,6 +5,7 @@ from django.http import Http404
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
+from itxm.analytics.periods import InvertedPeriod
 from itxm.analytics.services import AnalyticsError
 from itxm.analytics.xla import InvalidXla
 from itxm.tabular import UnreadableFile
@@ -58,5 +59,6 @@ def install(api: NinjaAPI) -> None:
 
     @api.exception_handler(AnalyticsError)
     @api.exception_handler(InvalidXla)
+    @api.exception_handler(InvertedPeriod)
     def unanswerable(request, exc):
         return api.create_response(request, error_body(str(exc), exc.field or None), status=400)

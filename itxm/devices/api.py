@@ -1,4 +1,4 @@
-from datetime import date, timedelta
+from datetime import date
 from typing import Literal
 
 from django.utils import timezone
@@ -6,7 +6,7 @@ from ninja import Field, Query, Router, Schema, Status
 from ninja.errors import HttpError
 from ninja.pagination import LimitOffsetPagination, paginate
 
-from itxm.analytics.periods import Period
+from itxm.analytics.periods import Period, requested
 from itxm.devices import experience, queries, services
 from itxm.devices.auth import DEVICE_AUTH
 from itxm.devices.schemas import (
@@ -112,11 +112,7 @@ class ExperienceFilters(Schema):
     kind: str = Field("", description="only answers to this survey kind (incident, request, devices, ...)")
 
     def period(self) -> Period:
-        end = self.end or timezone.now().date() + timedelta(days=1)
-        start = self.start or end - timedelta(days=90)
-        if end <= start:
-            raise HttpError(422, "end comes after start")
-        return Period(start, end)
+        return requested(self.start, self.end, timezone.now().date())
 
     def filters(self) -> experience.Filters:
         return experience.Filters(self.service, self.group, self.kind)
