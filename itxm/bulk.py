@@ -68,24 +68,29 @@ def datetime_adapter() -> Callable:
 
 
 @contextmanager
-def fewer_checkpoints(pages: int = 10_000):
-    """SQLite: during a bulk load, move the write-ahead log back into the database every ``pages`` pages
-    instead of every 1,000 (the default). Each checkpoint copies the pages written since the last one, so
-    the index pages a load touches in every transaction were copied again and again: 100,000 tickets spent
-    1.6–2.0 s in commits, 1.1 s this way. The usual setting comes back at the end, and the next commit
-    after it checkpoints what the load left. Other databases: nothing to do."""
+def sqlite_setting(pragma: str, value: int):
+    """SQLite: the connection's integer ``PRAGMA`` set to ``value`` for the block, and as it was after it,
+    even when the block fails. Other databases: nothing to do."""
     if connection.vendor != "sqlite":
         yield
         return
     with connection.cursor() as cursor:
-        cursor.execute("PRAGMA wal_autocheckpoint")
-        before = cursor.fetchone()[0]
-        cursor.execute(f"PRAGMA wal_autocheckpoint={int(pages)}")
+        cursor.execute(f"PRAGMA {pragma}")  # names come from this code, never from input
+        usual = cursor.fetchone()[0]
+        cursor.execute(f"PRAGMA {pragma} = {int(value)}")
     try:
         yield
     finally:
         with connection.cursor() as cursor:
-            cursor.execute(f"PRAGMA wal_autocheckpoint={int(before)}")
+            cursor.execute(f"PRAGMA {pragma} = {int(usual)}")
+
+
+def fewer_checkpoints(pages: int = 10_000):
+    """SQLite: during a bulk load, move the write-ahead log back into the database every ``pages`` pages
+    instead of every 1,000 (the default). Each checkpoint copies the pages written since the last one, so
+    the index pages a load touches in every transaction were copied again and again: 100,000 tickets spent
+    1.6–2.0 s in commits, 1.1 s this way. The next commit after the load checkpoints what it left."""
+    return sqlite_setting("wal_autocheckpoint", pages)
 
 
 def _same(value):

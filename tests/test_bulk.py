@@ -1,9 +1,9 @@
-"""itxm.bulk: the SQLite setting a bulk load changes comes back afterwards, even when the load fails."""
+"""itxm.bulk: SQLite settings changed for a block come back afterwards, even when the block fails."""
 
 import pytest
 from django.db import connection
 
-from itxm.bulk import fewer_checkpoints
+from itxm.bulk import fewer_checkpoints, sqlite_setting
 
 
 def _autocheckpoint() -> int:
@@ -23,3 +23,17 @@ def test_a_bulk_load_checkpoints_less_often_and_then_as_before():
     with pytest.raises(RuntimeError), fewer_checkpoints(7000):
         raise RuntimeError("the load failed")
     assert _autocheckpoint() == usual
+
+
+@pytest.mark.django_db
+def test_any_setting_comes_back_as_it_was():
+    if connection.vendor != "sqlite":
+        pytest.skip("a setting of SQLite's connection")
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA busy_timeout")
+        usual = cursor.fetchone()[0]
+        with sqlite_setting("busy_timeout", 123):
+            cursor.execute("PRAGMA busy_timeout")
+            assert cursor.fetchone()[0] == 123
+        cursor.execute("PRAGMA busy_timeout")
+        assert cursor.fetchone()[0] == usual

@@ -25,11 +25,12 @@ from contextlib import contextmanager
 from datetime import timedelta
 from typing import TypeVar
 
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError, transaction
 from django.utils import timezone
 
 from itxm.analytics import facts
 from itxm.analytics.models import StoredResult
+from itxm.bulk import sqlite_setting
 from itxm.org.scopes import Scope
 
 T = TypeVar("T")
@@ -125,18 +126,11 @@ def patiently():
 
 @contextmanager
 def _waiting_briefly():
-    if connection.vendor != "sqlite" or getattr(_patience, "patient", False):
+    if getattr(_patience, "patient", False):
         yield
         return
-    with connection.cursor() as cursor:
-        cursor.execute("PRAGMA busy_timeout")
-        usual = cursor.fetchone()[0]
-        cursor.execute(f"PRAGMA busy_timeout = {BRIEF_WAIT_MS}")
-    try:
+    with sqlite_setting("busy_timeout", BRIEF_WAIT_MS):
         yield
-    finally:
-        with connection.cursor() as cursor:
-            cursor.execute(f"PRAGMA busy_timeout = {int(usual)}")
 
 
 def _write(name: str, digest: str, arguments: str, version: int, value, seconds: float) -> None:
