@@ -105,10 +105,17 @@ def cases(draw, min_week_seconds=0):
     zone, intervals = draw(schedule_specs())
     assume(sum(length for _, _, length in intervals) * 60 >= min_week_seconds)
     start = draw(instants(zone))
-    end = start + draw(st.integers(0, 10 * 1440)) * MINUTE
+    end = minutes_after(start, draw(st.integers(0, 10 * 1440)))
     first_day = start.astimezone(UTC).date()
     holidays = {first_day + timedelta(days=n) for n in draw(st.sets(st.integers(-2, 12), max_size=4))}
     return build_schedule(zone, intervals, holidays), (zone, intervals, holidays), start, end
+
+
+def minutes_after(moment: datetime, minutes: int) -> datetime:
+    """Real minutes later, in the moment's own zone. ``moment + timedelta`` counts wall-clock minutes and
+    drops ``fold``: one minute after the second 02:00 of a night the clocks go back is the first 02:01, an
+    hour earlier."""
+    return (moment.astimezone(UTC) + minutes * MINUTE).astimezone(moment.tzinfo)
 
 
 PROPERTY = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -157,14 +164,31 @@ def test_deadline_is_the_first_instant_with_that_much_business_time(case, second
 @given(cases(), st.integers(0, 10 * 1440), st.integers(0, 10 * 1440))
 def test_business_time_adds_up_and_never_shrinks_as_the_end_moves_on(case, middle, later):
     schedule, _, start, end = case
-    middle = start + middle * MINUTE
-    later = end + later * MINUTE
+    middle = minutes_after(start, middle)
+    later = minutes_after(end, later)
     assert business_seconds(schedule, start, end) + business_seconds(schedule, end, later) == business_seconds(
         schedule, start, later
     )
-    if middle <= end:
+    if middle.astimezone(UTC) <= end.astimezone(UTC):  # within one zone, aware datetimes compare by wall time
         assert business_seconds(schedule, start, middle) <= business_seconds(schedule, start, end)
-    assert business_seconds(schedule, start, end) <= max(0, (end - start).total_seconds())
+    assert business_seconds(schedule, start, end) <= max(0, (end.astimezone(UTC) - start).total_seconds())
+
+
+def test_business_time_adds_up_across_the_hour_repeated_when_clocks_go_back():
+    """Found by the property above: Sydney's clocks went back at 03:00 on 7 April 2024, so 02:00 came twice."""
+    sydney = ZoneInfo("Australia/Sydney")
+    schedule = build_schedule("Australia/Sydney", [(0, 1320, 1), (5, 121, 1440)], set())
+    second_two = datetime(2024, 4, 7, 2, 0, fold=1, tzinfo=sydney)  # standard time, an hour after the first
+    end, later = minutes_after(second_two, 0), minutes_after(second_two, 1)
+    assert (end, later.minute, later.fold) == (second_two, 1, 1)
+    assert business_seconds(schedule, second_two, end) + business_seconds(schedule, end, later) == business_seconds(
+        schedule, second_two, later
+    )
+    # From the first 02:00 to the second, an hour of real time: only the first 02:00–02:01 is working time
+    # (the Saturday interval runs to Sunday 02:01 wall time), however the two ends are written.
+    first_two = datetime(2024, 4, 7, 2, 0, fold=0, tzinfo=sydney)
+    assert business_seconds(schedule, first_two, second_two) == 60
+    assert business_seconds(schedule, first_two.astimezone(UTC), second_two.astimezone(UTC)) == 60
 
 
 # --- business time by hand ---------------------------------------------------------------------------------
