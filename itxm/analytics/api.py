@@ -186,7 +186,8 @@ def get_scorecard(request, xla_id: int, today: date | None = None, history: int 
     summary="Gaming warnings of the XLA's current period, about its teams",
 )
 def get_xla_warnings(request, xla_id: int, today: date | None = None):
-    return {"warnings": xla.gaming_warnings(scope_for(request.auth), xla_id, today)}
+    signals = xla.gaming_signals(scope_for(request.auth), xla_id, today)
+    return {"warnings": signals.warnings, "counted_at": signals.counted_at}
 
 
 def _result(result: xla.XlaResult) -> dict:

@@ -1,6 +1,6 @@
 """The shapes of the analytics API."""
 
-from datetime import date
+from datetime import date, datetime
 
 from ninja import Field, Schema
 from pydantic import BaseModel, ConfigDict
@@ -284,6 +284,7 @@ class ScorecardOut(Schema):
 
 class GamingWarningsOut(Schema):
     warnings: list[GamingWarningOut]
+    counted_at: datetime | None = Field(None, description="when they were counted (recounted every few minutes)")
 
 
 class VariantOut(Schema):

@@ -492,3 +492,7 @@ def device_health(scope: Scope, dimension: str, period: Period, member: str | No
 def gaming_warnings(scope: Scope, start, end) -> list:
     found = surveys.gaming_signals(scope, start, end)  # one read of the answers for both, remembered
     return found["agent"] + found["group"]
+
+
+def gaming_counted_at(start, end):
+    return surveys.gaming_counted_at(start, end)

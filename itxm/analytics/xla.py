@@ -8,7 +8,7 @@ below. Gaming warnings for the XLA's period are served beside it: an XLA is a me
 """
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from django.db import transaction
 from django.utils import timezone
@@ -278,16 +278,27 @@ def scorecard(scope: Scope, pk: int, today: date | None = None, history: int | N
     return Scorecard(xla=xla, current=results[-1], history=results[:-1])
 
 
+@dataclass(frozen=True)
+class GamingSignals:
+    warnings: list
+    counted_at: datetime | None  # when they were counted (the worker recounts every few minutes)
+
+
 def gaming_warnings(scope: Scope, pk: int, today: date | None = None) -> list:
     """The gaming warnings of the XLA's current period, about the XLA's groups and their agents (all the
     reader may see, for an XLA not about teams): shown beside the scorecard, because an XLA is a measure,
     not a target. Apart from the scorecard, as they compare every agent with its peers over months."""
+    return gaming_signals(scope, pk, today).warnings
+
+
+def gaming_signals(scope: Scope, pk: int, today: date | None = None) -> GamingSignals:
+    """``gaming_warnings``, and when they were counted."""
     xla = get_xla(scope, pk)
     today = today or timezone.now().date()
     current = calendar_period(xla.period, today)
-    until = min(current.end, today + timedelta(days=1))
-    warnings = services.gaming_warnings(scope, day_start(current.start), day_start(until))
+    start, end = day_start(current.start), day_start(min(current.end, today + timedelta(days=1)))
+    warnings = services.gaming_warnings(scope, start, end)
     group_ids = set(xla.groups.values_list("id", flat=True))
     if group_ids:
         warnings = [w for w in warnings if w.group_id in group_ids]
-    return warnings
+    return GamingSignals(warnings, services.gaming_counted_at(start, end))

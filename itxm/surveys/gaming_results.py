@@ -120,6 +120,12 @@ def read(start: datetime, end: datetime) -> dict[str, list[gaming.GamingWarning]
     return _decoded(kept.warnings)
 
 
+def counted_at(start: datetime, end: datetime) -> datetime | None:
+    """When the warnings ``read`` answers for [start, end) were counted (they may be up to ``STALE_SECONDS``
+    behind the data while the worker recounts); ``None`` before the first count."""
+    return GamingResult.objects.filter(start=start, end=end).values_list("computed_at", flat=True).first()
+
+
 def _day_start(day: date) -> datetime:
     return datetime(day.year, day.month, day.day, tzinfo=UTC)
 

@@ -691,3 +691,8 @@ def gaming_signals(scope: Scope, start: datetime, end: datetime) -> dict[str, li
     if scope.group_ids is None:
         return found
     return {by: [w for w in warnings if w.group_id in scope.group_ids] for by, warnings in found.items()}
+
+
+def gaming_counted_at(start: datetime, end: datetime) -> datetime | None:
+    """When the gaming signals of [start, end) were counted: readers see how fresh they are."""
+    return gaming_results.counted_at(start, end)

@@ -1,11 +1,13 @@
 """XLAs through the API: definitions validated, indicators judged, scopes kept, warnings beside."""
 
 import json
+from datetime import datetime, timedelta
 
 import pytest
 
 from itxm.analytics import xla
 from itxm.org.models import Group, Service
+from itxm.surveys.models import GamingResult
 from tests.analytics.conftest import PERIOD, TODAY
 from tests.analytics.test_facts import answered  # noqa: F401 (fixture)
 
@@ -77,7 +79,10 @@ def test_create_score_and_edit_an_xla(answered, users, client_for, settings):  #
     assert current["score"] == 40.0 and current["status"] == "breached"  # 2 of 5 weighted points
     assert len(card.json()["history"]) == 1
     warnings = admin.get(f"/api/v1/xlas/{created['id']}/gaming-warnings?today={TODAY}")
-    assert warnings.status_code == 200 and warnings.json() == {"warnings": []}
+    assert warnings.status_code == 200 and warnings.json()["warnings"] == []
+    counted_at = GamingResult.objects.values_list("computed_at", flat=True).get()  # counted on this first read
+    answered_at = datetime.fromisoformat(warnings.json()["counted_at"])
+    assert abs(answered_at - counted_at) < timedelta(milliseconds=1)  # the JSON keeps milliseconds
     edited = put(admin, f"/api/v1/xlas/{created['id']}", mail_xla(indicators=[{"metric": "happiness", "target": 20}]))
     assert edited.status_code == 200 and len(edited.json()["indicators"]) == 1
     card = admin.get(f"/api/v1/xlas/{created['id']}/scorecard?today={TODAY}").json()

@@ -3,14 +3,17 @@ htmx, archiving, exports, and a supplier kept to its own XLAs."""
 
 import csv
 import io
+from datetime import timedelta
 
 import pytest
+from django.utils import timezone
 from openpyxl import load_workbook
 
 from itxm.analytics import xla
 from itxm.analytics.models import Xla
 from itxm.analytics.xla import IndicatorSpec, XlaSpec
 from itxm.org.scopes import EVERYTHING
+from itxm.surveys.models import GamingResult
 from tests.analytics.conftest import people  # noqa: F401 (fixture of `answered`)
 from tests.analytics.test_facts import answered  # noqa: F401 (fixture)
 
@@ -136,8 +139,13 @@ def test_the_gaming_signals_load_as_a_fragment_or_as_a_page(answered, users, cli
     assert fragment.status_code == 200
     assert "<html" not in fragment.content.decode()
     assert "No gaming signals this period" in fragment.content.decode()
+    assert "Counted 0\xa0minutes ago" in fragment.content.decode()  # counted just now, on this first read
     page = client.get(f"/xlas/{made.pk}/warnings/").content.decode()
     assert "<html" in page and "An XLA is a measure, not a target" in page
+    assert "Counted 0\xa0minutes ago" in page
+    GamingResult.objects.update(computed_at=timezone.now() - timedelta(minutes=10))  # the data has not changed
+    fragment = client.get(f"/xlas/{made.pk}/warnings/", headers={"HX-Request": "true"}).content.decode()
+    assert "Counted 10\xa0minutes ago" in fragment
     exported = csv_rows(client.get(f"/xlas/{made.pk}/warnings/?export=csv&table=gaming"))
     assert exported == [["Signal", "About", "What was seen", "Example tickets"]]
 

@@ -350,13 +350,15 @@ def xla_warnings(request, pk: int):
     on = read_day(request.GET.get("on"))
     try:
         item = xla.get_xla(scope, pk)
-        found = xla.gaming_warnings(scope, pk, on)
+        signals = xla.gaming_signals(scope, pk, on)
     except ObjectDoesNotExist:
         raise Http404("no such XLA") from None
+    found = signals.warnings
     table = _warnings_table(scope, found)
     partial = bool(request.headers.get("HX-Request")) and not request.GET.get("export")
     template = "web/xlas/_warnings.html" if partial else "web/xlas/warnings.html"
-    context = {"scope": scope, "xla": item, "on": on.isoformat() if on else "", "count": len(found)}
+    context = {"scope": scope, "xla": item, "on": on.isoformat() if on else "", "count": len(found),
+               "counted_at": signals.counted_at}  # fmt: skip
     return render_page(request, template, context, [table])
 
 
