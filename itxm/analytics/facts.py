@@ -328,7 +328,7 @@ MONTH_SOURCES = (
 
 def refresh_months(months: Iterable[date] | None = None) -> None:
     """Sum the daily rollups of these months (first days; ``None``: every month with data) into the
-    monthly ones. Plain SQL on table names, so that a migration can call it too."""
+    monthly ones, in key order."""
     adapt = connection.ops.adapt_datefield_value
     with connection.cursor() as cursor:
         if months is None:
