@@ -164,24 +164,11 @@ def _invite(run: CampaignRun, campaign: Campaign, employee_ids: list[int], now: 
                 held_back[reason] += 1
             else:
                 ledger.record(employee.pk, campaign.kind, now)
-            invitations.append(_invitation(run, campaign.kind, employee, reason, now))
+            invitations.append(Invitation.decided(employee, campaign.kind, reason, now, run.closes_at, run=run))
         Invitation.objects.bulk_create(invitations)
         emails = [(i, compose_invitation(i, template)) for i in invitations if i.status == InvitationStatus.QUEUED]
         outbox.enqueue_many(emails, now)
     return held_back
-
-
-def _invitation(run: CampaignRun, kind: str, employee: Employee, reason: str | None, now: datetime) -> Invitation:
-    return Invitation(
-        employee=employee,
-        run=run,
-        kind=kind,
-        language=employee.language if employee.language in Language.values else Language.ENGLISH,
-        status=InvitationStatus.HELD_BACK if reason else InvitationStatus.QUEUED,
-        held_back_reason=reason or "",
-        created_at=now,
-        closes_at=None if reason else run.closes_at,
-    )
 
 
 def _template(kind: str):

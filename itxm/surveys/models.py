@@ -258,6 +258,21 @@ class Invitation(models.Model):
     def __str__(self):
         return f"{self.get_kind_display()} #{self.pk}"
 
+    @classmethod
+    def decided(cls, employee: Employee, kind: str, reason: str | None, now, closes_at, **about) -> "Invitation":
+        """A new (unsaved) invitation of ``employee``: held back for ``reason``, or queued to close at
+        ``closes_at``. ``about`` names what it asks about: the ticket and its resolution, or the run."""
+        return cls(
+            employee=employee,
+            kind=kind,
+            language=employee.language if employee.language in Language.values else Language.ENGLISH,
+            status=InvitationStatus.HELD_BACK if reason else InvitationStatus.QUEUED,
+            held_back_reason=reason or "",
+            created_at=now,
+            closes_at=None if reason else closes_at,
+            **about,
+        )
+
     def is_open(self, now=None) -> bool:
         now = now or timezone.now()
         if self.status in (InvitationStatus.CLOSED, InvitationStatus.HELD_BACK):

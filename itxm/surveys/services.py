@@ -165,17 +165,8 @@ def _template(templates: dict, kind: str) -> SurveyTemplate:
 
 
 def _invitation(ticket: Ticket, kind: str, reason: str | None, now: datetime) -> Invitation:
-    employee = ticket.caller
-    return Invitation(
-        ticket=ticket,
-        employee=employee,
-        kind=kind,
-        resolution_at=ticket.resolved_at,
-        language=employee.language if employee.language in Language.values else Language.ENGLISH,
-        status=InvitationStatus.HELD_BACK if reason else InvitationStatus.QUEUED,
-        held_back_reason=reason or "",
-        created_at=now,
-        closes_at=None if reason else now + config.open_period(),
+    return Invitation.decided(
+        ticket.caller, kind, reason, now, now + config.open_period(), ticket=ticket, resolution_at=ticket.resolved_at
     )
 
 
