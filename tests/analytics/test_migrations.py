@@ -7,14 +7,55 @@ from types import SimpleNamespace
 import pytest
 from django.db import connection
 
-from itxm.analytics.models import MonthFactorRollup, MonthRollup
+from itxm.analytics.facts import refresh_months
+from itxm.analytics.models import FactorRollup, MonthFactorRollup, MonthRollup, Rollup
 
 pytestmark = pytest.mark.django_db
 
 
+def run_step(migration: str, step: str):
+    function = getattr(import_module(f"itxm.analytics.migrations.{migration}"), step)
+    function(None, SimpleNamespace(connection=connection))  # the connection is all a step uses of its editor
+
+
 def rewrite_months():
-    migration = import_module("itxm.analytics.migrations.0007_covering_indexes")
-    migration.rewrite_months(None, SimpleNamespace(connection=connection))  # the schema editor's only use
+    run_step("0007_covering_indexes", "rewrite_months")
+
+
+def test_0003_sums_the_daily_rollups_into_months_as_the_refresh_does():
+    Rollup.objects.bulk_create(
+        Rollup(day=date(2026, month, day), dimension=dimension, member=member, group_id=group_id, service_id=-1,
+               opened=day, resolved=month, answered=1, score_sum=day + month, lost_minutes=15 * day, lost_cost=0.5)
+        for month, day in ((1, 31), (2, 1), (2, 28))
+        for dimension, member in (("service", "mail"), ("channel", "phone"))
+        for group_id in (-1, 4)
+    )  # fmt: skip
+    FactorRollup.objects.bulk_create(
+        FactorRollup(
+            day=date(2026, 2, day),
+            dimension="service",
+            member="mail",
+            group_id=-1,
+            service_id=-1,
+            factor=factor,
+            answers=day,
+        )  # fmt: skip
+        for day in (1, 28)
+        for factor in ("slow", "kind")
+    )
+    refresh_months()
+    fields = [f.name for f in MonthRollup._meta.fields if f.name != "id"]
+    expected = set(MonthRollup.objects.values_list(*fields))
+    expected_factors = set(MonthFactorRollup.objects.values_list("day", "member", "factor", "answers"))
+    february = MonthRollup.objects.get(day=date(2026, 2, 1), dimension="service", member="mail", group_id=-1)
+    assert (len(expected), february.opened, february.resolved, february.lost_cost) == (8, 29, 4, 1.0)
+    MonthRollup.objects.all().delete()
+    MonthFactorRollup.objects.all().delete()
+
+    run_step("0003_month_rollups", "fill_months")
+
+    assert set(MonthRollup.objects.values_list(*fields)) == expected
+    assert set(MonthFactorRollup.objects.values_list("day", "member", "factor", "answers")) == expected_factors
 
 
 def rollup(month: int, dimension: str, member: str, group_id: int, **measures) -> MonthRollup:

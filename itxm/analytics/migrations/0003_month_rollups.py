@@ -3,10 +3,31 @@
 from django.db import migrations, models
 
 
-def fill_months(apps, schema_editor):
-    from itxm.analytics.facts import refresh_months  # plain SQL on table names
+# The monthly rollups, the daily ones they sum and their keys, as they stood at this migration.
+MONTHS = {
+    "analytics_monthrollup": ("analytics_rollup", "dimension, group_id, service_id, member"),
+    "analytics_monthfactorrollup": ("analytics_factorrollup", "dimension, group_id, service_id, member, factor"),
+}
 
-    refresh_months(None)
+
+def fill_months(apps, schema_editor):
+    """Sum the daily rollups into the new monthly ones, in key order. Frozen SQL on the tables as this
+    migration leaves them, not the app's refresh, which may change later."""
+    connection = schema_editor.connection
+    if connection.vendor == "sqlite":
+        month = "date(day, 'start of month')"
+    else:
+        month = "CAST(date_trunc('month', day) AS date)"
+    with connection.cursor() as cursor:
+        for target, (source, keys) in MONTHS.items():
+            skipped = {"id", "day", *keys.split(", ")}
+            described = connection.introspection.get_table_description(cursor, target)
+            measures = [column.name for column in described if column.name not in skipped]
+            cursor.execute(
+                f"INSERT INTO {target} (day, {keys}, {', '.join(measures)}) "
+                f"SELECT {month}, {keys}, {', '.join(f'SUM({m})' for m in measures)} FROM {source} "
+                f"GROUP BY {month}, {keys} ORDER BY 1, {keys}"
+            )
 
 
 class Migration(migrations.Migration):
