@@ -15,6 +15,12 @@ from django.utils.translation import gettext_lazy as _
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 
+# One BLAS thread per process (unless the deployer sets it), read when NumPy loads, after the settings: the
+# web and worker processes already share the cores, and OpenBLAS threads spinning against them made the
+# drivers' regressions 2-4 times slower on a busy 2-core machine.
+for _blas_threads in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_blas_threads, "1")
+
 
 def env(name: str, default: str = "") -> str:
     return os.environ.get(name, default)

@@ -20,11 +20,13 @@ from itxm.analytics.models import (
     FactsVersion,
     MonthFactorRollup,
     MonthRollup,
+    MonthTicketRollup,
     PendingFact,
     Rollup,
     SurveyFact,
     SurveyFactor,
     TicketFact,
+    TicketRollup,
 )
 from itxm.analytics.periods import next_month
 from itxm.bulk import insert_rows, refresh_statistics
@@ -316,6 +318,63 @@ def _factor_sql(dimension: str, days: list[str] | None) -> tuple[str, list]:
     return sql, [dimension, *params]
 
 
+# The ticket rollups: per dimension, the day a ticket counts on, its member, the member of an answer about
+# it, and whether tickets without a member are left out (a path is; a channel may be empty).
+TICKET_DIMENSIONS = {
+    "group_path": ("resolved_day", "t.group_path", "t.group_path", True),
+    "state_path": ("resolved_day", "t.state_path", "t.state_path", True),
+    "channel": ("opened_day", "t.channel", "s.channel", False),
+}
+TICKET_BRANCHES = (
+    (
+        "analytics_ticketfact t",
+        "1 = 1",
+        {
+            "tickets": "1",
+            "reassignments": "t.reassignments",
+            "sla_known": "CASE WHEN t.sla_met IS NULL THEN 0 ELSE 1 END",
+            "sla_met": "CASE WHEN t.sla_met THEN 1 ELSE 0 END",
+            "reopened": "CASE WHEN t.reopens > 0 THEN 1 ELSE 0 END",
+            "resolved": "CASE WHEN t.resolution_seconds IS NULL THEN 0 ELSE 1 END",
+            "resolution_seconds": "COALESCE(t.resolution_seconds, 0)",
+        },
+    ),
+    (
+        "analytics_surveyfact s JOIN analytics_ticketfact t ON t.ticket_id = s.ticket_id",
+        "s.score IS NOT NULL",
+        {
+            "answers": "1",
+            "promoters": "CASE WHEN s.score >= 9 THEN 1 ELSE 0 END",
+            "detractors": "CASE WHEN s.score <= 6 THEN 1 ELSE 0 END",
+            "lost_known": "CASE WHEN s.lost_minutes IS NULL THEN 0 ELSE 1 END",
+            "lost_minutes": "COALESCE(s.lost_minutes, 0)",
+        },
+    ),
+)
+TICKET_MEASURES = tuple(name for _, _, measures in TICKET_BRANCHES for name in measures)
+
+
+def _ticket_rollup_sql(dimension: str, days: list[str] | None) -> tuple[str, list]:
+    day_column, ticket_member, answer_member, known_only = TICKET_DIMENSIONS[dimension]
+    where, day_params = _day_filter(f"t.{day_column}", days)
+    selects, params = [], []
+    for (source, condition, measures), member in zip(TICKET_BRANCHES, (ticket_member, answer_member), strict=True):
+        known = f" AND {ticket_member} <> ''" if known_only else ""
+        values = ", ".join(f"{measures.get(name, '0')} AS {name}" for name in TICKET_MEASURES)
+        selects.append(
+            f"SELECT t.{day_column} AS day, {member} AS member, t.group_id, t.service_id, {values} "  # noqa: S608
+            f"FROM {source} WHERE {where} AND {condition}{known}"
+        )
+        params += day_params
+    columns, sums = ", ".join(TICKET_MEASURES), ", ".join(f"SUM({name})" for name in TICKET_MEASURES)
+    sql = (
+        f"INSERT INTO analytics_ticketrollup (day, dimension, member, group_id, service_id, {columns}) "  # noqa: S608
+        f"SELECT day, %s, member, group_id, service_id, {sums} FROM ({' UNION ALL '.join(selects)}) AS events "
+        "GROUP BY day, member, group_id, service_id"
+    )
+    return sql, [dimension, *params]
+
+
 def _month_starts(days: Iterable[date]) -> list[date]:
     return sorted({day.replace(day=1) for day in days})
 
@@ -323,10 +382,12 @@ def _month_starts(days: Iterable[date]) -> list[date]:
 MONTH_SOURCES = (
     ("analytics_monthrollup", "analytics_rollup", MEASURES),
     ("analytics_monthfactorrollup", "analytics_factorrollup", ("answers",)),
+    ("analytics_monthticketrollup", "analytics_ticketrollup", TICKET_MEASURES),
 )
+TICKET_MONTHS = MONTH_SOURCES[2:]
 
 
-def refresh_months(months: Iterable[date] | None = None) -> None:
+def refresh_months(months: Iterable[date] | None = None, sources=MONTH_SOURCES) -> None:
     """Sum the daily rollups of these months (first days; ``None``: every month with data) into the
     monthly ones, in key order."""
     adapt = connection.ops.adapt_datefield_value
@@ -337,7 +398,7 @@ def refresh_months(months: Iterable[date] | None = None) -> None:
             months = _all_months(low, high)
         for first in _month_starts(months):
             after = next_month(first)
-            for target, source, columns in MONTH_SOURCES:
+            for target, source, columns in sources:
                 keys = "dimension, group_id, service_id, member" + (", factor" if "factor" in target else "")
                 cursor.execute(f"DELETE FROM {target} WHERE day = %s", [adapt(first)])  # noqa: S608
                 # In key order: a dimension's total rows (group -1) side by side, read in a few pages.
@@ -360,22 +421,30 @@ def _all_months(low, high) -> list[date]:
     return months
 
 
-def refresh_rollups(days: Iterable[date] | None = None) -> None:
-    """Recompute the daily rollups of these days (``None``: all of them), then their months."""
+def refresh_rollups(days: Iterable[date] | None = None, ticket_days: Iterable[date] = ()) -> None:
+    """Recompute the daily rollups of these days (``None``: all of them), then their months; and the
+    ticket rollups of ``ticket_days`` too (the days of tickets whose answers changed: they count there)."""
     if days is not None:
         days = set(days)
+        ticket_days = set(ticket_days) - days
     else:
         MonthRollup.objects.all().delete()
         MonthFactorRollup.objects.all().delete()
+        MonthTicketRollup.objects.all().delete()
+        ticket_days = set()
     _refresh_days(days)
     refresh_months(days)
+    if ticket_days:
+        _refresh_days(ticket_days, tickets_only=True)
+        refresh_months(ticket_days, TICKET_MONTHS)
 
 
-def _refresh_days(days: set[date] | None) -> None:
+def _refresh_days(days: set[date] | None, tickets_only: bool = False) -> None:
+    models = (TicketRollup,) if tickets_only else (Rollup, FactorRollup, TicketRollup)
     if days is None:
         day_lists: list[list[str] | None] = [None]
-        Rollup.objects.all().delete()
-        FactorRollup.objects.all().delete()
+        for model in models:
+            model.objects.all().delete()
     else:
         ordered = sorted(set(days))
         if not ordered:
@@ -385,14 +454,20 @@ def _refresh_days(days: set[date] | None) -> None:
             for i in range(0, len(ordered), 400)
         ]
         for chunk in day_lists:
-            Rollup.objects.filter(day__in=chunk).delete()
-            FactorRollup.objects.filter(day__in=chunk).delete()
+            for model in models:
+                model.objects.filter(day__in=chunk).delete()
+    totals = [("analytics_ticketrollup", TICKET_MEASURES)]
+    if not tickets_only:
+        totals = [("analytics_rollup", MEASURES), ("analytics_factorrollup", ("answers",)), *totals]
     with connection.cursor() as cursor:
         for chunk in day_lists:
-            for dimension in DIMENSIONS:
-                cursor.execute(*_rollup_sql(dimension, chunk))
-                cursor.execute(*_factor_sql(dimension, chunk))
-            for table, columns in (("analytics_rollup", MEASURES), ("analytics_factorrollup", ("answers",))):
+            if not tickets_only:
+                for dimension in DIMENSIONS:
+                    cursor.execute(*_rollup_sql(dimension, chunk))
+                    cursor.execute(*_factor_sql(dimension, chunk))
+            for dimension in TICKET_DIMENSIONS:
+                cursor.execute(*_ticket_rollup_sql(dimension, chunk))
+            for table, columns in totals:
                 cursor.execute(*_totals_sql(table, columns, chunk))
 
 
@@ -444,7 +519,7 @@ def rebuild(progress=None) -> dict[str, int]:
                 progress(len(facts))
         refresh_statistics(TicketFact, SurveyFact, SurveyFactor)
         refresh_rollups(None)
-        refresh_statistics(Rollup, FactorRollup, MonthRollup, MonthFactorRollup)
+        refresh_statistics(Rollup, FactorRollup, MonthRollup, MonthFactorRollup, TicketRollup, MonthTicketRollup)
         _analyse_sqlite()
         _moved()
     return {
@@ -469,8 +544,26 @@ def _analyse_sqlite() -> None:
     if connection.vendor == "sqlite":
         with connection.cursor() as cursor:
             for table in ("analytics_ticketfact", "analytics_surveyfact", "analytics_rollup", "analytics_monthrollup",
-                          "analytics_factorrollup", "analytics_monthfactorrollup"):  # fmt: skip
+                          "analytics_factorrollup", "analytics_monthfactorrollup", "analytics_ticketrollup",
+                          "analytics_monthticketrollup"):  # fmt: skip
                 cursor.execute(f"ANALYZE {table}")
+
+
+def _tickets_answered_about(invitation_ids: list[int]) -> set[int]:
+    found: set[int] = set()
+    for begin in range(0, len(invitation_ids), CHUNK):
+        chunk = invitation_ids[begin : begin + CHUNK]
+        found.update(
+            SurveyFact.objects.filter(invitation_id__in=chunk, ticket_id__isnull=False).values_list(
+                "ticket_id", flat=True
+            )
+        )
+    return found
+
+
+def _days_of_tickets(ticket_ids: set[int]) -> set[date]:
+    ordered = sorted(ticket_ids)
+    return {day for begin in range(0, len(ordered), CHUNK) for day in _ticket_days(ordered[begin : begin + CHUNK])}
 
 
 def _lock() -> None:
@@ -491,8 +584,10 @@ def catch_up() -> int:
             return 0
         tickets = [object_id for _, kind, object_id in pending if kind == PendingFact.TICKET]
         invitations = [object_id for _, kind, object_id in pending if kind == PendingFact.INVITATION]
+        about = _tickets_answered_about(invitations)
         days = refresh_tickets(tickets) | refresh_invitations(invitations)
-        refresh_rollups(days)
+        about |= _tickets_answered_about(invitations)  # before and after: an answer may change its ticket
+        refresh_rollups(days, _days_of_tickets(about))
         _moved()
         done = [row[0] for row in pending]
         for begin in range(0, len(done), CHUNK):

@@ -1,8 +1,12 @@
 """Journeys: the paths tickets take through groups and states (process variants), and the channels
 people come through, each with its volume, speed, SLA and experience.
 
-Counting happens in the database (GROUP BY on the path and channel columns of the facts); only the
-resolution times of the variants shown are fetched, for their percentiles.
+Counts come from the ticket rollups (``TicketRollup``: tickets per day, path or channel, group and
+service, with the answers about them), kept by the facts' refresh like the other rollups, so that any
+period, group or service is a read of a few thousand rows; with another dimension's member (an API
+argument) they are counted in the facts, with the same result. Only the resolution times of the variants
+shown are fetched from the facts, for their median and 90th percentile, which cannot be summed: exact over
+the period's tickets, or over whole slices of ticket ids when there are more than ``JOURNEY_SAMPLE``.
 """
 
 from collections import defaultdict
@@ -10,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import date
 
-from django.db.models import Avg, Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Sum
 from django.utils.translation import gettext as _
 
 from itxm.analytics import facts, queries, services
@@ -29,8 +33,8 @@ TOP_SERVICES = 3
 TOP_FACTORS = 3
 # A service avoids the portal when its portal share is below this part of the overall share.
 AVOIDED_RATIO = 0.5
-# Beyond this many tickets, variants come from a uniform sample of about as many (whole id slices): their
-# ticket counts are scaled up, their answers are those about the sampled tickets.
+# Beyond this many tickets, the variants' resolution percentiles come from a uniform sample of about as
+# many (whole slices of ticket ids); every count is of all the tickets.
 JOURNEY_SAMPLE = 50_000
 AVOIDED_MIN_TICKETS = 30
 # Variants are computed (and stored) this many at a time: every page's choice of how many to show.
@@ -55,7 +59,7 @@ class Variant:
     hurts: bool
     gap: float | None  # happiness minus the period's overall happiness
     happy_path: bool  # the most frequent variant
-    sampled: bool = False  # estimated from whole slices of ticket ids (more than JOURNEY_SAMPLE tickets)
+    sampled: bool = False  # percentiles from whole slices of ticket ids (more than JOURNEY_SAMPLE tickets)
 
 
 @dataclass(frozen=True)
@@ -151,68 +155,69 @@ def _variants(scope, period, path, dimension, member, filters, limit) -> list[Va
     column = PATH_COLUMNS[path]
     base = queries.tickets(scope, period.start, period.end, dimension, member, filters)
     base = base.exclude(**{column: ""})
-    total = base.count()
+    if dimension == "all":  # the rollups hold every path by group and service
+        sums = queries.ticket_sums(scope, column, period.start, period.end, filters)
+    else:
+        sums = _path_sums(base, column)
+    sums = {text: row for text, row in sums.items() if row["tickets"]}
+    total = sum(row["tickets"] for row in sums.values())
+    rows = sorted(sums.items(), key=lambda item: (-item[1]["tickets"], item[0]))[:limit]
+    paths = [text for text, _ in rows]
     slices = services.sample_slices(total, JOURNEY_SAMPLE)
-    if sampled := slices < SAMPLE_SLICES:  # many tickets: the paths of whole slices of ticket ids tell as much
+    if sampled := slices < SAMPLE_SLICES:  # many tickets: whole slices of ticket ids give the percentiles
         base = base.filter(sample__in=range(slices))
-    counted = base.count() if sampled else total
-    scale = total / max(counted, 1)
-    rows = list(_variant_sums(base, column)[:limit])
-    paths = [row["path"] for row in rows]
-    answers = _answer_sums(base, column)
-    overall = _overall_happiness(answers)
+    overall = maths.happiness_from_counts(
+        sum(row["promoters"] for row in sums.values()),
+        sum(row["detractors"] for row in sums.values()),
+        sum(row["answers"] for row in sums.values()),
+    )
     hours = _resolution_hours(base, column, paths)
     names, hidden = _step_names(scope, path, paths)
     return [
-        _variant(
-            row,
-            scale,
-            answers.get(row["path"], {}),
-            overall,
-            hours.get(row["path"], []),
-            names,
-            hidden,
-            rank == 0,
-            sampled,
-            counted,
-        )  # fmt: skip
-        for rank, row in enumerate(rows)
+        _variant(text, row, overall, hours.get(text, []), names, hidden, rank == 0, sampled, total)
+        for rank, (text, row) in enumerate(rows)
     ]
 
 
 def _variant(
-    row: dict, scale: float, said: Mapping[str, int], overall: float | None, hours: list[float],
-    names: Mapping[str, str], hidden: set[str], happy_path: bool, sampled: bool, total: int,
+    path: str, row: Mapping[str, int], overall: float | None, hours: list[float], names: Mapping[str, str],
+    hidden: set[str], happy_path: bool, sampled: bool, total: int,
 ) -> Variant:  # fmt: skip
-    codes = tuple("" if code in hidden else code for code in row["path"].split(facts.PATH_SEPARATOR))
+    codes = tuple("" if code in hidden else code for code in path.split(facts.PATH_SEPARATOR))
     steps = tuple(names.get(code, code) if code else str(_("another group")) for code in codes)
-    happiness = _happiness(said)
+    happiness = _happiness(row)
     gap = round(happiness - overall, 1) if happiness is not None and overall is not None else None
     spread = maths.percentiles(hours, (50, 90))
     return Variant(
-        path=steps, codes=codes, label=facts.PATH_SEPARATOR.join(steps), tickets=round(row["tickets"] * scale),
+        path=steps, codes=codes, label=facts.PATH_SEPARATOR.join(steps), tickets=row["tickets"],
         share=maths.share(row["tickets"], total), median_hours=spread["p50"], p90_hours=spread["p90"],
-        mean_reassignments=_rounded(row["mean_reassignments"], 2),
+        mean_reassignments=_rounded(row["reassignments"] / row["tickets"], 2),
         sla_compliance=maths.share(row["sla_met"], row["sla_known"]),
-        reopen_rate=maths.share(row["reopened"], row["tickets"]), answers=said.get("answers", 0),
-        happiness=happiness, lost_minutes_per_answer=_lost_per_answer(said),
-        hurts=gap is not None and gap < -HURT_MARGIN and said["answers"] >= services.min_answers(),
+        reopen_rate=maths.share(row["reopened"], row["tickets"]), answers=row["answers"],
+        happiness=happiness, lost_minutes_per_answer=_lost_per_answer(row),
+        hurts=gap is not None and gap < -HURT_MARGIN and row["answers"] >= services.min_answers(),
         gap=gap, happy_path=happy_path, sampled=sampled,
     )  # fmt: skip
 
 
-def _variant_sums(base: QuerySet, column: str) -> QuerySet:
-    return (
-        base.values(path=F(column))
-        .annotate(
-            tickets=Count("ticket_id"),
-            mean_reassignments=Avg("reassignments"),
-            sla_known=Count("ticket_id", filter=Q(sla_met__isnull=False)),
-            sla_met=Count("ticket_id", filter=Q(sla_met=True)),
-            reopened=Count("ticket_id", filter=Q(reopens__gt=0)),
-        )
-        .order_by("-tickets", "path")
+def _path_sums(base: QuerySet, column: str) -> dict[str, dict]:
+    """What the rollups hold for each path (``queries.ticket_sums``), counted in the facts: for a member
+    of another dimension, which the rollups do not keep."""
+    found: dict[str, dict] = {}
+    rows = base.values(path=F(column)).annotate(
+        tickets=Count("ticket_id"),
+        reassignments=Sum("reassignments"),
+        sla_known=Count("ticket_id", filter=Q(sla_met__isnull=False)),
+        sla_met=Count("ticket_id", filter=Q(sla_met=True)),
+        reopened=Count("ticket_id", filter=Q(reopens__gt=0)),
     )
+    for row in rows.order_by():
+        path = row.pop("path")
+        found[path] = {**row, **dict.fromkeys(ANSWER_COUNTS, 0)}
+    for text, said in _answer_sums(base, column).items():
+        if text in found:
+            found[text].update({name: value or 0 for name, value in said.items()})
+    return found
 
 
 def _answers_to(tickets: QuerySet, since: date | None = None) -> QuerySet:
@@ -223,6 +228,9 @@ def _answers_to(tickets: QuerySet, since: date | None = None) -> QuerySet:
     # The recent answers, each looking its ticket up by key: far fewer rows than all the period's tickets.
     about = Exists(tickets.filter(ticket_id=OuterRef("ticket_id")))
     return SurveyFact.objects.filter(about, answered_day__gte=since, score__isnull=False)
+
+
+ANSWER_COUNTS = ("answers", "promoters", "detractors", "lost_known", "lost_minutes")
 
 
 def _answer_counts() -> dict:
@@ -240,14 +248,6 @@ def _answer_sums(base: QuerySet, column: str) -> dict[str, dict]:
     ticket_path = TicketFact.objects.filter(ticket_id=OuterRef("ticket_id")).values(column)[:1]
     rows = _answers_to(base).annotate(path=Subquery(ticket_path)).values("path").annotate(**_answer_counts())
     return {row.pop("path"): row for row in rows.order_by()}
-
-
-def _overall_happiness(answers: Mapping[str, dict]) -> float | None:
-    return maths.happiness_from_counts(
-        sum(row["promoters"] for row in answers.values()),
-        sum(row["detractors"] for row in answers.values()),
-        sum(row["answers"] for row in answers.values()),
-    )
 
 
 def _happiness(said: Mapping[str, int]) -> float | None:
@@ -303,17 +303,10 @@ def channels(
 
 def _channels(scope, period, dimension, member, filters) -> ChannelReport:
     base = queries.tickets(scope, period.start, period.end, dimension, member, filters, by="opened_day")
-    # One pass over the period's tickets, per channel and service: every ticket count below comes from it.
-    cells = list(
-        base.values("channel", "service_id")
-        .annotate(
-            tickets=Count("ticket_id"),
-            reopened=Count("ticket_id", filter=Q(reopens__gt=0)),
-            resolved=Count("resolution_seconds"),
-            seconds=Sum("resolution_seconds"),
-        )
-        .order_by()
-    )
+    if dimension == "all":  # the rollups hold every channel by group and service
+        cells, answers = _channel_sums(scope, period, filters)
+    else:
+        cells, answers = _channel_facts(base, period)
     sums: dict[str, dict[str, int]] = {}
     for cell in cells:
         row = sums.setdefault(cell["channel"], {"tickets": 0, "reopened": 0, "resolved": 0, "seconds": 0})
@@ -321,9 +314,6 @@ def _channels(scope, period, dimension, member, filters) -> ChannelReport:
             row[name] += cell[name] or 0
     rows = sorted(sums.items(), key=lambda item: (-item[1]["tickets"], item[0]))
     total = sum(row["tickets"] for _, row in rows)
-    # Nobody answers about a ticket before it was opened: the answers since the period began hold them all.
-    said = _answers_to(base, since=period.start).values("channel").annotate(**_answer_counts())
-    answers = {row.pop("channel"): row for row in said}
     uses = _service_uses(cells)
     figures = tuple(
         ChannelFigures(
@@ -339,6 +329,42 @@ def _channels(scope, period, dimension, member, filters) -> ChannelReport:
     )  # fmt: skip
     portal_share, avoided = _avoided_portal(base, cells)
     return ChannelReport(tickets=total, portal_share=portal_share, channels=figures, avoided=avoided)
+
+
+def _channel_sums(scope: Scope, period: Period, filters) -> tuple[list[dict], dict[str, dict]]:
+    """The tickets opened in the period per channel and service, and the answers about them per channel,
+    from the ticket rollups."""
+    cells, answers = [], {}
+    sums = queries.ticket_sums(scope, "channel", period.start, period.end, filters, by_service=True)
+    for (channel, service), row in sums.items():
+        if row["tickets"]:
+            cells.append({"channel": channel, "service_id": service, "tickets": row["tickets"],
+                          "reopened": row["reopened"], "resolved": row["resolved"],
+                          "seconds": row["resolution_seconds"]})  # fmt: skip
+        if row["answers"]:
+            said = answers.setdefault(channel, dict.fromkeys(ANSWER_COUNTS, 0))
+            for name in ANSWER_COUNTS:
+                said[name] += row[name]
+    return cells, answers
+
+
+def _channel_facts(base: QuerySet, period: Period) -> tuple[list[dict], dict[str, dict]]:
+    """``_channel_sums`` counted in the facts (for a member of another dimension, which the rollups do not
+    keep)."""
+    # One pass over the period's tickets, per channel and service: every ticket count comes from it.
+    cells = list(
+        base.values("channel", "service_id")
+        .annotate(
+            tickets=Count("ticket_id"),
+            reopened=Count("ticket_id", filter=Q(reopens__gt=0)),
+            resolved=Count("resolution_seconds"),
+            seconds=Sum("resolution_seconds"),
+        )
+        .order_by()
+    )
+    # Nobody answers about a ticket before it was opened: the answers since the period began hold them all.
+    said = _answers_to(base, since=period.start).values("channel").annotate(**_answer_counts())
+    return cells, {row.pop("channel"): row for row in said}
 
 
 def _channel_label(channel: str) -> str:

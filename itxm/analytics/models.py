@@ -61,6 +61,11 @@ class TicketFact(models.Model):
             models.Index(fields=["opened_day"]),
             # With the resolution time: the whole scope's percentiles read the index alone.
             models.Index(fields=["sample", "resolved_day", "resolution_seconds"], name="ticketfact_sample"),
+            # The same with the paths: the journeys' percentiles of the variants shown read the index alone.
+            models.Index(
+                fields=["sample", "resolved_day", "group_path", "state_path", "resolution_seconds"],
+                name="ticketfact_paths",
+            ),
         ]
 
 
@@ -94,6 +99,11 @@ class SurveyFact(models.Model):
         indexes = [
             # With the lost time: its concentration over a period reads the index alone.
             models.Index(fields=["answered_day", "lost_minutes"], name="surveyfact_answered"),
+            # The drivers' answers: counted, and their sample slices (by invitation id) chosen, in the index.
+            models.Index(
+                fields=["answered_day", "ticket_id", "score", "lost_minutes", "invitation_id"],
+                name="surveyfact_drivers",
+            ),
             models.Index(fields=["sent_day"]),
             models.Index(fields=["ticket_id"]),
         ]
@@ -206,6 +216,59 @@ class MonthFactorRollup(FactorCounts):
             models.Index(fields=["dimension", "day"]),
             models.Index(fields=["day"]),
             models.Index(fields=["dimension", "member", "day"], condition=TOTALS, name="monthfactorrollup_totals"),
+        ]
+
+
+class TicketRollupMeasures(models.Model):
+    """Tickets of one day (or month) with one path or channel, within one group and service, and the
+    answers about them, for the journeys (``dimension`` ``group_path`` or ``state_path``: the day each
+    ticket was resolved) and the channels (``channel``: the day it was opened).
+
+    Answers count on their ticket's day, not on the day they were given, so the group, service and day of
+    a row are those of the tickets it counts, as the journey and channel reports select them."""
+
+    dimension = models.CharField(max_length=20)
+    member = models.CharField(max_length=500)
+    group_id = models.BigIntegerField(null=True)
+    service_id = models.BigIntegerField(null=True)
+    tickets = models.IntegerField(default=0)
+    reassignments = models.IntegerField(default=0)
+    sla_known = models.IntegerField(default=0)
+    sla_met = models.IntegerField(default=0)
+    reopened = models.IntegerField(default=0)
+    resolved = models.IntegerField(default=0)
+    resolution_seconds = models.BigIntegerField(default=0)
+    answers = models.IntegerField(default=0)
+    promoters = models.IntegerField(default=0)
+    detractors = models.IntegerField(default=0)
+    lost_known = models.IntegerField(default=0)
+    lost_minutes = models.BigIntegerField(default=0)
+
+    scope_fields = SCOPED
+
+    class Meta:
+        abstract = True
+
+
+class TicketRollup(TicketRollupMeasures):
+    day = models.DateField()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["dimension", "day"]),
+            models.Index(fields=["day"]),
+            models.Index(fields=["dimension", "day", "member"], condition=TOTALS, name="ticketrollup_totals"),
+        ]
+
+
+class MonthTicketRollup(TicketRollupMeasures):
+    day = models.DateField(help_text="the first day of the month")
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["dimension", "day"]),
+            models.Index(fields=["day"]),
+            models.Index(fields=["dimension", "day", "member"], condition=TOTALS, name="monthticketrollup_totals"),
         ]
 
 

@@ -6,16 +6,18 @@ from datetime import UTC, date, datetime
 
 from django.db.models import Count, F, Q, QuerySet, Sum
 
-from itxm.analytics.facts import DIMENSIONS, MEASURES, TEXT_MEMBERS
+from itxm.analytics.facts import DIMENSIONS, MEASURES, TEXT_MEMBERS, TICKET_MEASURES
 from itxm.analytics.models import (
     SAMPLE_SLICES,
     TOTAL,
     FactorRollup,
     MonthFactorRollup,
     MonthRollup,
+    MonthTicketRollup,
     Rollup,
     SurveyFact,
     TicketFact,
+    TicketRollup,
 )
 from itxm.analytics.periods import next_month
 from itxm.org.scopes import Scope
@@ -23,6 +25,7 @@ from itxm.org.scopes import Scope
 # Filters a rollup can answer: the group and service are part of every rollup row.
 ROLLUP_FILTERS = {"group": "group_id", "service": "service_id"}
 SUMS = {name: Sum(name) for name in MEASURES}
+TICKET_SUMS = {name: Sum(name) for name in TICKET_MEASURES}
 GRID_MEASURES = ("answered", "promoters", "detractors", "lost_minutes", "lost_cost")
 
 
@@ -66,12 +69,15 @@ def _period_parts(daily, monthly, start: date, end: date) -> list[QuerySet]:
     return parts
 
 
-def _within(qs: QuerySet, scope: Scope, filters: Mapping[str, int], member: str | None = None) -> QuerySet:
-    """Rollup rows of the scope: the total rows for a reader who sees everything unfiltered, the rows of
-    each group and service otherwise (never both, or they would count twice)."""
+def _within(
+    qs: QuerySet, scope: Scope, filters: Mapping[str, int], member: str | None = None, totals: bool = True
+) -> QuerySet:
+    """Rollup rows of the scope: the total rows for a reader who sees everything unfiltered (unless
+    ``totals`` is false: the rows are wanted per service), the rows of each group and service otherwise
+    (never both, or they would count twice)."""
     if member is not None:
         qs = qs.filter(member=member)
-    if not scope.is_restricted and not filters:
+    if totals and not scope.is_restricted and not filters:
         return qs.filter(group_id=TOTAL, service_id=TOTAL)
     for name, value in filters.items():
         qs = qs.filter(**{ROLLUP_FILTERS[name]: value})
@@ -89,6 +95,22 @@ def sums_by_member(
                 found[key] = {name: (found[key][name] or 0) + (value or 0) for name, value in row.items()}
             else:
                 found[key] = row
+    return found
+
+
+def ticket_sums(
+    scope: Scope, dimension: str, start: date, end: date, filters: Mapping[str, int] = {}, by_service: bool = False
+) -> dict:
+    """The ticket rollups of a period (paths by the day resolved, channels by the day opened) summed per
+    member, or per member and service (``by_service``: keys ``(member, service_id)``)."""
+    fields = ("member", "service_id") if by_service else ("member",)
+    found: dict = {}
+    for qs in _period_parts(TicketRollup, MonthTicketRollup, start, end):
+        qs = _within(qs.filter(dimension=dimension), scope, filters, totals=not by_service)
+        for row in qs.values(*fields).annotate(**TICKET_SUMS).order_by():
+            key = tuple(row.pop(field) for field in fields) if by_service else row.pop("member")
+            before = found.get(key)
+            found[key] = {name: (value or 0) + (before[name] if before else 0) for name, value in row.items()}
     return found
 
 

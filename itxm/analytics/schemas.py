@@ -304,7 +304,9 @@ class VariantOut(Schema):
     hurts: bool
     gap: float | None
     happy_path: bool
-    sampled: bool = Field(False, description="estimated from a uniform sample (more than 50,000 tickets)")
+    sampled: bool = Field(
+        False, description="median and p90 estimated from a uniform sample (more than 50,000 tickets); counts are exact"
+    )
 
 
 class VariantsOut(Schema):

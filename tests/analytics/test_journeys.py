@@ -4,7 +4,7 @@ from datetime import date
 
 import pytest
 
-from itxm.analytics import journeys
+from itxm.analytics import facts, journeys
 from itxm.analytics.models import SAMPLE_SLICES, SurveyFact, SurveyFactor, TicketFact
 from itxm.analytics.periods import Period
 from itxm.analytics.services import AnalyticsError
@@ -80,6 +80,7 @@ def journeys_in_january(groups):
         answer(108, 8, 3, lost_minutes=60), answer(109, 9, 5, lost_minutes=30),
         answer(111, 11, 0),
     ])  # fmt: skip
+    facts.refresh_rollups()  # facts written straight to the table, as after a bulk load
 
 
 def by_path(found):
@@ -156,6 +157,7 @@ def test_groups_outside_the_readers_scope_stay_unnamed_in_its_paths(journeys_in_
 
 def test_state_variants_name_the_states(db):
     TicketFact.objects.bulk_create([ticket(1, hours=1, state_path="new > in_progress > resolved")])
+    facts.refresh_rollups()
 
     [variant] = journeys.variants(EVERYTHING, JANUARY, path="state")
 
@@ -202,6 +204,7 @@ def channels_in_january(catalogue, groups):
     SurveyFactor.objects.bulk_create(
         SurveyFactor(invitation_id=a.invitation_id, factor=key) for a in answers for key in a.factors.split(",") if key
     )
+    facts.refresh_rollups()
     return catalogue
 
 
@@ -267,16 +270,19 @@ def test_the_api_serves_variants_and_channels(answered, users, client_for):  # n
     assert {c["channel"] for c in channels.json()["channels"]} == {"phone", "portal"}
 
 
-def test_many_tickets_give_variants_from_a_sample_scaled_up(monkeypatch):
+def test_many_tickets_give_variant_percentiles_from_a_sample_and_counts_of_all(monkeypatch):
     TicketFact.objects.bulk_create(
         TicketFact(ticket_id=i, opened_day=date(2026, 3, 2), resolved_day=date(2026, 3, 2), kind="incident",
-                   channel="phone", group_path="A" if i // 256 == 0 else "A > B", sample=i % SAMPLE_SLICES)
+                   channel="phone", group_path="A" if i // 256 == 0 else "A > B", sample=i % SAMPLE_SLICES,
+                   resolution_seconds=HOUR * (1 + i % SAMPLE_SLICES))
         for i in range(1024)
     )  # fmt: skip
+    facts.refresh_rollups()
     monkeypatch.setattr(journeys, "JOURNEY_SAMPLE", 100)
     found = {v.label: v for v in journeys.variants(EVERYTHING, Period(date(2026, 3, 1), date(2026, 4, 1)))}
-    # 25 of 256 slices hold at least 100 of the 1,024 tickets (each slice one "A" and three "A > B");
-    # the counts are scaled back to all of them
+    # Every ticket is counted; 25 of 256 slices hold at least 100 of the 1,024 tickets (each slice one "A"
+    # and three "A > B"), and the percentiles are those of slices 0-24: 1 to 25 hours.
     assert all(v.sampled for v in found.values())
     assert found["A > B"].share == 75.0 and found["A"].share == 25.0
     assert found["A > B"].tickets == 768 and found["A"].tickets == 256
+    assert found["A"].median_hours == 13.0 and found["A"].p90_hours == 22.6
