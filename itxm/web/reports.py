@@ -38,7 +38,7 @@ from itxm.surveys import gaming
 from itxm.web.models import ReportSubscription
 from itxm.web.pages import factor_label
 from itxm.web.tables import Column, Table
-from itxm.web.templatetags.itxm_web import cell
+from itxm.web.templatetags.itxm_web import cell, number_with_unit
 
 log = logging.getLogger(__name__)
 
@@ -175,7 +175,7 @@ def _signed(value: float | None, digits: int = 1, unit: str = "") -> str:
     if value is None:
         return "–"
     text = ("+" if value > 0 else "") + number_format(round(value, digits), digits, force_grouping=True)
-    return f"{text} {unit}".rstrip()
+    return number_with_unit(text, unit)
 
 
 def _change(now: float | None, before: float | None) -> float | None:
@@ -325,7 +325,8 @@ def _with_unit(value: float | None, unit: str, signed: bool = False) -> str:
     if value is None:
         return "–"
     text = _signed(value) if signed else number_format(round(value, 1), 1, force_grouping=True)
-    return text + unit if unit == "/10" else f"{text} {unit}".rstrip()
+    # A no-break space: in the PDF's narrow columns "7,9 %" wrapped between the number and its unit.
+    return text + unit if unit == "/10" else number_with_unit(text, unit).replace(" ", "\u00a0")
 
 
 def initiative_table(scope: Scope, month: Period) -> Table:

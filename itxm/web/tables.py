@@ -9,7 +9,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from django.http import HttpResponse
+from django.utils import timezone
 from openpyxl import Workbook
+
+from itxm.web.templatetags.itxm_web import STATUS_LABELS
 
 # What a cell holds, for formatting on the page (template tag ``cell``) and for number formats in XLSX.
 KINDS = ("text", "int", "number", "percent", "signed", "hours", "money", "date", "status")
@@ -44,13 +47,23 @@ class Table:
 
     def values(self) -> Iterable[list]:
         for row in self.rows:
-            yield [_plain(row.get(col.key)) for col in self.columns]
+            yield [_plain(_worded(col, row.get(col.key))) for col in self.columns]
+
+
+def _worded(col: Column, value):
+    """A status as the page words it, in the reader's language ("met" is "karşılandı" in Turkish)."""
+    if col.kind == "status" and value is not None:
+        return STATUS_LABELS.get(str(value), value)
+    return value
 
 
 def _plain(value):
-    """Exports hold numbers as numbers and everything else as text."""
-    if value is None or isinstance(value, bool | int | float | date | datetime):
-        return value.replace(tzinfo=None) if isinstance(value, datetime) else value
+    """Exports hold numbers as numbers and everything else as text; a moment as the page shows it, in the
+    time zone of the installation (ITXM_TIME_ZONE), to the second (spreadsheets take no time zones)."""
+    if isinstance(value, datetime):
+        return (timezone.localtime(value) if timezone.is_aware(value) else value).replace(tzinfo=None, microsecond=0)
+    if value is None or isinstance(value, bool | int | float | date):
+        return value
     return str(value)
 
 

@@ -64,6 +64,11 @@ def test_priorities_in_turkish(signed_in):
     assert table_rows(page, "priorities").count() == 2
     assert charts_drawn(page) >= 3
     assert page.locator("[data-chart=hotspots] svg text", has_text=ERP).count() == 1
+    # The charts write numbers the Turkish way, as the tables do: "-49,4" in a heatmap cell, never "-49.4".
+    texts = page.locator("[data-chart] svg text").evaluate_all("texts => texts.map(text => text.textContent)")
+    numbers = [text for text in texts if re.search(r"\d", text)]
+    assert any(re.fullmatch(r"-?\d+,\d", text) for text in numbers)
+    assert not [text for text in numbers if re.search(r"\d\.\d", text)]
     screenshot(page, "experience-priorities-tr")
 
 

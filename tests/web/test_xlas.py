@@ -71,7 +71,7 @@ def test_the_list_shows_the_xlas_of_the_readers_scope_with_their_status(answered
         assert f'href="/xlas/{made.pk}/"' in text
         row = csv_rows(client_for(users[role]).get("/xlas/?export=csv&table=xlas"))
         assert row[0][:3] == ["XLA", "Status", "Score"]
-        assert row[1][:3] == ["E-mail experience", "at_risk", "66.7"]
+        assert row[1][:3] == ["E-mail experience", "at risk", "66.7"]  # the status as the page words it
 
 
 def test_archived_xlas_are_behind_a_toggle_and_come_back(answered, users, client_for, org):  # noqa: F811
@@ -119,8 +119,8 @@ def test_the_history_has_twelve_months_and_exports_them(answered, users, client_
     rows = list(sheet.iter_rows(values_only=True))
     assert rows[0][:3] == ("Period", "Score", "Status")
     assert len(rows) == 1 + 12
-    assert rows[1][1] == 66.7 and rows[1][2] == "at_risk"  # the current month first
-    assert {row[2] for row in rows[2:]} == {"not_judged"}  # nothing before
+    assert rows[1][1] == 66.7 and rows[1][2] == "at risk"  # the current month first, worded as on the page
+    assert {row[2] for row in rows[2:]} == {"not judged"}  # nothing before
 
 
 def test_a_period_of_the_history_opens_as_the_scorecard(answered, users, client_for, org):  # noqa: F811

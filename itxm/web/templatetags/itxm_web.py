@@ -3,8 +3,10 @@
 from datetime import date, datetime
 
 from django import template
+from django.utils import timezone
 from django.utils.formats import date_format, number_format
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 register = template.Library()
 
@@ -18,6 +20,16 @@ STATUS_LABELS = {
     "no_change": _("no significant change"),
 }
 
+# Units after a number, in the reader's language: the catalogue's "unit" family ("12 dk", "3,5 sa" in Turkish).
+UNITS = {"h": pgettext_lazy("unit", "%(number)s h"), "min": pgettext_lazy("unit", "%(number)s min")}
+
+
+def number_with_unit(number: str, unit: str) -> str:
+    """A number already written out, followed by its unit (none: the number alone)."""
+    if unit in UNITS:
+        return str(UNITS[unit]) % {"number": number}
+    return f"{number} {unit}".rstrip()
+
 
 @register.filter
 def cell(value, kind: str = "text") -> str:
@@ -26,8 +38,8 @@ def cell(value, kind: str = "text") -> str:
         return "–"
     if kind == "status":
         return str(STATUS_LABELS.get(str(value), value))
-    if isinstance(value, datetime):
-        return date_format(value, "SHORT_DATETIME_FORMAT")
+    if isinstance(value, datetime):  # a filter gets the stored UTC moment: shown in the installation's zone
+        return date_format(timezone.localtime(value) if timezone.is_aware(value) else value, "SHORT_DATETIME_FORMAT")
     if isinstance(value, date):
         return date_format(value, "SHORT_DATE_FORMAT")
     if not isinstance(value, int | float):
@@ -39,7 +51,7 @@ def cell(value, kind: str = "text") -> str:
     if kind == "signed":
         return ("+" if value > 0 else "") + number_format(value, 1)
     if kind == "hours":
-        return f"{number_format(value, 1, force_grouping=True)} h"
+        return number_with_unit(number_format(value, 1, force_grouping=True), "h")
     if kind == "money":
         return number_format(value, 0, force_grouping=True)
     if kind == "number":

@@ -22,7 +22,7 @@ from itxm.analytics.models import InitiativeStatus
 from itxm.web import charts
 from itxm.web.pages import page_context, reader_scope, render_page
 from itxm.web.tables import Column, Table
-from itxm.web.templatetags.itxm_web import cell
+from itxm.web.templatetags.itxm_web import cell, number_with_unit
 from itxm.web.views.xlas import (
     DIMENSION_LABELS,
     about_choices,
@@ -69,7 +69,7 @@ def with_unit(value: float | None, unit: str) -> str:
         return cell(value, "signed")
     if unit == "/10":
         return cell(value, "number") + "/10"
-    return f"{cell(value, 'number')} {unit}"
+    return number_with_unit(cell(value, "number"), unit)
 
 
 UNIT_NAMES = {
