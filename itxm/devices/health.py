@@ -264,6 +264,13 @@ def rating(component: Component, value: float) -> str:
     return "average"
 
 
+def _fleet_percent(share: float) -> int:
+    """The share of the fleet strictly better (or worse) in whole percent, at most 99: the device itself is
+    in the fleet, so "slower than 100 % of the fleet" cannot be, however close the share comes (it is kept
+    to three decimals: 1,999 of 2,000 is stored as 1.0)."""
+    return min(round(share * 100), 99)
+
+
 def explain(component: Component, value: float, better_share: float, worse_share: float) -> str:
     """E.g. "boot takes 3.2 min, slower than 90 % of the fleet (frustrating: good up to 1.0 min,
     frustrating from 3.0 min)", in the active language: call it when the words are shown, not stored."""
@@ -272,9 +279,9 @@ def explain(component: Component, value: float, better_share: float, worse_share
         "count": round(value) if component.unit == "count" else 0,
     }
     if better_share >= 0.5:
-        comparison = component.worse % {"share": format_percent(round(better_share * 100))}
+        comparison = component.worse % {"share": format_percent(_fleet_percent(better_share))}
     elif worse_share >= 0.5:
-        comparison = component.better % {"share": format_percent(round(worse_share * 100))}
+        comparison = component.better % {"share": format_percent(_fleet_percent(worse_share))}
     else:
         comparison = _("like most of the fleet")
     limits = {"good": format_value(component.good, component.unit),

@@ -98,7 +98,10 @@ def sla(labels: Sequence[str], source: Sequence[float | None], itxm: Sequence[fl
     _line(axes, itxm, PALETTE[2], names["itxm"])
     known = [value for value in (*source, *itxm) if value is not None]
     low = min([*known, target or 100]) if known else 0
-    axes.set_ylim(max(0, low - 5) - 2, 102)  # room for the dots at 0 % and 100 %
+    bottom = max(0, low - 5) - 2
+    axes.set_ylim(bottom, 102)  # room for the dots at 0 % and 100 %
+    # ...but no tick beyond them: a compliance of 102 % cannot be.
+    axes.set_yticks([tick for tick in axes.get_yticks() if max(0, bottom) <= tick <= 100])
     _target(axes, target, names["target"])
     _months_axis(axes, labels)
     axes.legend(loc="lower left", fontsize=7, frameon=False, ncols=2)

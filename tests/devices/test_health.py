@@ -79,6 +79,15 @@ def test_fleet_shares_and_the_explanation_in_words():
     )
 
 
+def test_the_slowest_of_a_large_fleet_is_slower_than_99_percent_not_100():
+    # The slowest of 2,000 devices: 1,999 of them (99.95 %) boot faster, but never all of the fleet.
+    rows = [{"boot": 40 + seconds / 10} for seconds in range(2000)]
+    slowest = health.component_figures(health.score(frame(rows)))[-1]["boot"]
+    assert slowest["better_share"] > 0.999
+    text = health.explain(BY_KEY["boot"], slowest["value"], slowest["better_share"], slowest["worse_share"])
+    assert "slower than 99 % of the fleet" in text
+
+
 def test_explanations_list_the_worst_component_first():
     figures = {"boot": {"value": 50, "score": 100, "better_share": 0, "worse_share": 0.5},
                "disk": {"value": 8, "score": 0, "better_share": 0.9, "worse_share": 0}}  # fmt: skip

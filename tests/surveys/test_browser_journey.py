@@ -63,7 +63,9 @@ def test_a_turkish_employee_answers_from_the_e_mail_in_chromium_and_a_second_cli
 ):
     settings.BASE_URL = live_server.url
     Employee.objects.filter(pk=org["caller"].pk).update(language="tr")
-    assert resolve_and_invite(org).created == 1
+    # The question quotes the ticket's description, which may hold a long word (a path, a URL).
+    long_description = r"Cannot open \\files01.example\finance\month-end-close\2026-11\report_final_v3.xlsx"
+    assert resolve_and_invite(org, short_description=long_description).created == 1
     assert send_outbox.call()["sent"] == 1
     [message] = inbox.messages
     links = score_links(message, live_server.url)
@@ -71,6 +73,8 @@ def test_a_turkish_employee_answers_from_the_e_mail_in_chromium_and_a_second_cli
     page = browser.new_page(viewport={"width": 375, "height": 800}, locale="tr-TR")
     page.goto(links[8])
     assert page.locator("html").get_attribute("lang") == "tr"
+    assert "report_final_v3.xlsx" in page.locator("h1").inner_text()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375  # it wraps: nothing to scroll sideways
     assert page.locator('input[name="score"][value="8"]').is_checked()
     assert Response.objects.get().score == 8
     page.locator('input[name="lost_minutes"]').nth(1).check()

@@ -82,3 +82,11 @@ def test_vendored_front_end_packages_are_served_locally(client_for, users):
     assert "/static/vendor/htmx.org/htmx.min.js" in page
     assert client.get("/static/vendor/htmx.org/htmx.min.js").status_code == 200
     assert client.get("/static/vendor/echarts/echarts.min.js").status_code == 200
+
+
+@pytest.mark.django_db
+def test_pages_give_their_icon_so_that_browsers_do_not_ask_for_a_missing_favicon():
+    # Without <link rel="icon"> every browser asks for /favicon.ico on a first visit: a 404 in its console.
+    assert Client().get("/favicon.ico").status_code == 404
+    for response in (Client().get("/login/"), Client().get("/you-said-we-did/"), Client().get("/s/not-a-token")):
+        assert '<link rel="icon" href="data:,">' in response.content.decode()

@@ -243,6 +243,7 @@ def test_a_month_without_data_says_so_and_its_pdf_still_opens_with_its_empty_sta
     client = client_for(users["alpha"])
     page = client.get(reverse("reports"), {"month": "2026-01"}).content.decode()
     assert "No tickets or survey answers were recorded in January 2026" in page
+    assert 'data-chart="report_trend"' not in page  # no empty chart: nothing to draw in these twelve months
     download = client.get(reverse("report_pdf"), {"month": "2026-01", "lang": "en"})
     assert download.status_code == 200 and download.content.startswith(b"%PDF")
     text = " ".join(pdf_pages(download.content))
@@ -259,6 +260,7 @@ def test_the_page_shows_the_readers_month_and_exports_its_months(users, client_f
     alpha, analyst = client_for(users["alpha"]), client_for(users["analyst"])
     page = alpha.get(reverse("reports"), {"month": key}).content.decode()
     assert reports.month_name(MONTH.start) in page and "zeta" not in page.lower()
+    assert 'data-chart="report_trend"' in page
     rows = list(csv.reader(io.StringIO(alpha.get(reverse("reports"), {"month": key, "export": "csv", "table": "months"})
                                        .content.decode("utf-8-sig"))))  # fmt: skip
     assert rows[0][:2] == ["Month (PDF)", "Answers"] and len(rows) == 1 + reports.TREND_MONTHS
@@ -406,3 +408,11 @@ def test_the_page_counter_keeps_the_translators_word_order():
     with override("tr"):  # whatever the translation, a well-formed CSS value
         assert re.fullmatch(r'("[^"]*"|counter\(pages?\))( "[^"]*"| counter\(pages?\))*', reports.page_counter())
     assert reports._css_text('a"b\\c</style>') == '"a\\"b\\\\c\\3c /style>"'
+
+
+def test_an_initiatives_figures_keep_their_unit_on_the_same_line():
+    with override("tr"):
+        assert reports._with_unit(7.9, "%") == "7,9\u00a0%"
+        assert reports._with_unit(-0.6, "%", signed=True) == "-0,6\u00a0%"
+        assert reports._with_unit(12.0, "min") == "12,0\u00a0dk"
+        assert reports._with_unit(7.5, "/10") == "7,5/10"

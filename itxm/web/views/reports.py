@@ -47,8 +47,9 @@ def _page(request, error: str = "", status: int = 200):
         "has_data": monthly.has_data(now), "kpis": monthly.kpis(now, before)[:6],
         "subscription": None if is_shared(request) else monthly.subscription_of(request.user),
     }  # fmt: skip
-    response = render_page(request, "web/reports/index.html", context, [_month_table(points, language)],
-                           [_trend_chart(points)])  # fmt: skip
+    # No chart without a figure to draw (a new installation): the table below says the months are empty.
+    trend = [_trend_chart(points)] if any(monthly.has_data(point["metrics"]) for point in points) else []
+    response = render_page(request, "web/reports/index.html", context, [_month_table(points, language)], trend)
     response.status_code = status
     return response
 
