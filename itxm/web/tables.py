@@ -18,6 +18,8 @@ from itxm.web.templatetags.itxm_web import STATUS_LABELS
 KINDS = ("text", "int", "number", "percent", "signed", "hours", "money", "date", "status")
 XLSX_FORMATS = {"int": "#,##0", "number": "#,##0.0", "percent": "0.0", "signed": "+0.0;-0.0;0", "hours": "#,##0.0",
                 "money": "#,##0", "date": "yyyy-mm-dd"}  # fmt: skip
+# Decimals a CSV keeps, as the page shows them (an XLSX keeps every digit and shows these by its formats).
+CSV_DECIMALS = {"int": 0, "number": 1, "percent": 1, "signed": 1, "hours": 1, "money": 0}
 
 
 @dataclass(frozen=True)
@@ -79,8 +81,16 @@ def csv_response(table: Table) -> HttpResponse:
     writer = csv.writer(response)
     writer.writerow([str(col.label) for col in table.columns])
     for values in table.values():
-        writer.writerow(["" if value is None else _csv_safe(value) for value in values])
+        shown = [_shown(col, value) for col, value in zip(table.columns, values, strict=True)]
+        writer.writerow(["" if value is None else _csv_safe(value) for value in shown])
     return response
+
+
+def _shown(col: Column, value):
+    """A float rounded as the page shows it (-1.777… is -1.8): a CSV has no number formats."""
+    if isinstance(value, float) and col.kind in CSV_DECIMALS:
+        return round(value, CSV_DECIMALS[col.kind]) if CSV_DECIMALS[col.kind] else round(value)
+    return value
 
 
 def _csv_safe(value):

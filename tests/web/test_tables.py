@@ -4,6 +4,7 @@ import csv
 import io
 from datetime import UTC, datetime
 
+import pytest
 from django.test import override_settings
 from django.utils import translation
 from openpyxl import load_workbook
@@ -44,3 +45,12 @@ def test_a_moment_downloads_in_the_installations_time_zone_as_on_the_page():
     assert rows[1] == ["2026-11-24 11:51:59"]  # Istanbul is UTC+3; no microseconds
     sheet = load_workbook(io.BytesIO(xlsx_bytes(table))).active
     assert sheet["A2"].value == datetime(2026, 11, 24, 11, 51, 59)
+
+
+def test_a_csv_rounds_numbers_as_the_page_shows_them_and_an_xlsx_keeps_every_digit():
+    columns = [Column("effect", "Effect", "signed"), Column("tickets", "Tickets", "int"), Column("note", "Note")]
+    table = Table("drivers", "Drivers", columns, [{"effect": -1.7770173395169555, "tickets": 12.6, "note": 0.123456}])
+    rows = list(csv.reader(io.StringIO(csv_response(table).content.decode("utf-8-sig"))))
+    assert rows[1] == ["-1.8", "13", "0.123456"]  # a text column's number is not a shown figure: left as it is
+    sheet = load_workbook(io.BytesIO(xlsx_bytes(table))).active
+    assert sheet["A2"].value == pytest.approx(-1.7770173395169555, rel=1e-12)  # the sheet shows -1.8 by its format
