@@ -16,6 +16,7 @@ import numpy as np
 from django.db import transaction
 from django.db.models import Max, QuerySet
 from django.utils import timezone
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from scipy import stats
@@ -477,7 +478,7 @@ def _in_words(effect: Effect) -> str | None:
 
 
 def _with_unit(value: float, unit: str) -> str:
-    text = f"{value:.1f}"
+    text = number_format(value, 1)  # in the reader's language: "14,7" in Turkish
     if unit == "/10":
         return text + unit
     return f"{text} {unit}".strip()

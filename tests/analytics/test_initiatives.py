@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from django.core.exceptions import PermissionDenied
 from django.test import Client
+from django.utils import translation
 from scipy import stats
 
 from itxm.analytics import facts, initiatives
@@ -361,6 +362,8 @@ def test_the_public_list_shows_public_initiatives_that_are_not_cancelled(org):
         "Workplace team", "Fix it once", "Spares", "E-mail"
     )  # fmt: skip
     assert laptops.effect == "Reopen rate: 20.0 % → 5.0 % (improved)"
+    with translation.override("tr"):
+        assert initiatives.you_said_we_did()[1].effect.split(": ")[1].startswith("20,0 % → 5,0 %")
     assert (laptops.value_before, laptops.value_after, laptops.direction) == (20.0, 5.0, IMPROVED)
     assert "Alan" not in repr(coaching) and coaching.effect is None and coaching.direction is None
 
