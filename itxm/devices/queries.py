@@ -7,7 +7,7 @@ person, shown only to roles that may see people.
 from collections.abc import Sequence
 from datetime import date, timedelta
 
-from django.db.models import Avg, BooleanField, Case, Count, F, FloatField, Max, Q, QuerySet, Sum, Value, When
+from django.db.models import Avg, Case, Count, F, FloatField, Max, Q, QuerySet, Sum, Value, When
 from django.db.models.functions import Greatest, TruncWeek
 
 from itxm.devices import health
@@ -24,9 +24,7 @@ from itxm.org.scopes import Permission, Scope
 
 
 def devices(scope: Scope, search: str = "") -> QuerySet:
-    qs = scope.apply(Device.objects.select_related("primary_user")).annotate(
-        people_visible=Value(scope.allows(Permission.VIEW_PEOPLE), output_field=BooleanField())
-    )
+    qs = scope.marking_people(scope.apply(Device.objects.select_related("primary_user")))
     if search:
         qs = qs.filter(hostname__icontains=search) | qs.filter(serial=search)
     return qs

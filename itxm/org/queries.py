@@ -31,7 +31,7 @@ def locations(scope: Scope) -> QuerySet:
 
 
 def agents(scope: Scope) -> QuerySet:
-    return scope.apply(Agent.objects.select_related("group"))
+    return scope.marking_people(scope.apply(Agent.objects.select_related("group")))
 
 
 def employees(scope: Scope, search: str = "") -> QuerySet:

@@ -1,6 +1,6 @@
 from decimal import Decimal
 
-from ninja import Schema
+from ninja import Field, Schema
 
 
 class Ref(Schema):
@@ -51,9 +51,22 @@ class LocationOut(Schema):
 class AgentOut(Schema):
     id: int
     external_id: str
-    name: str
-    email: str
+    name: str = Field(description="the agent's code for readers who may not see people, as on the pages")
+    email: str = Field(description="empty for readers who may not see people")
     group: Ref | None
+
+    @staticmethod
+    def resolve_name(obj):
+        return agent_name(obj, getattr(obj, "people_visible", False))
+
+    @staticmethod
+    def resolve_email(obj):
+        return obj.email if getattr(obj, "people_visible", False) else ""
+
+
+def agent_name(agent, people_visible: bool) -> str:
+    """An agent is a person: readers who may not see people read the agent's code."""
+    return agent.name if people_visible else agent.external_id
 
 
 class EmployeeOut(Schema):

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Model, QuerySet
+from django.db.models import BooleanField, Model, QuerySet, Value
 
 from itxm.org.models import Group, Role, User
 
@@ -68,6 +68,11 @@ class Scope:
             if lookup is not None:
                 qs = qs.filter(**{f"{lookup}__in": ids})
         return qs.distinct() if _joins_many(fields) else qs
+
+    def marking_people(self, qs: QuerySet) -> QuerySet:
+        """``qs`` with ``people_visible`` on each row: whether this reader may see who people are (names,
+        e-mail addresses); schemas show a code, or nothing, where it is false."""
+        return qs.annotate(people_visible=Value(self.allows(Permission.VIEW_PEOPLE), output_field=BooleanField()))
 
     def get(self, qs: QuerySet, pk: int) -> Model:
         """One object inside the scope; ``DoesNotExist`` for anything outside it, as if it did not exist."""

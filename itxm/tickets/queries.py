@@ -11,7 +11,7 @@ HIDDEN_GROUP = "(another group)"
 
 
 def tickets(scope: Scope, filters: dict | None = None) -> QuerySet:
-    qs = scope.apply(Ticket.objects.select_related("category", "service", "group", "assignee"))
+    qs = scope.marking_people(scope.apply(Ticket.objects.select_related("category", "service", "group", "assignee")))
     filters = {k: v for k, v in (filters or {}).items() if v is not None}
     lookups = {"opened_from": "opened_at__gte", "opened_to": "opened_at__lt"}
     return qs.filter(**{lookups.get(k, k): v for k, v in filters.items()})

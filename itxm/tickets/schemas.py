@@ -2,7 +2,7 @@ from datetime import datetime
 
 from ninja import Schema
 
-from itxm.org.schemas import Ref, RowErrorOut
+from itxm.org.schemas import Ref, RowErrorOut, agent_name
 
 
 class TicketOut(Schema):
@@ -29,6 +29,12 @@ class TicketOut(Schema):
     reassignment_count: int
     reopen_count: int
     source_made_sla: bool | None
+
+    @staticmethod
+    def resolve_assignee(obj):
+        if obj.assignee is None:
+            return None
+        return {"id": obj.assignee.id, "name": agent_name(obj.assignee, getattr(obj, "people_visible", False))}
 
 
 class TicketEventOut(Schema):

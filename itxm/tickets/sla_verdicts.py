@@ -177,7 +177,7 @@ def disagreements(scope: Scope, start=None, end=None) -> QuerySet:
     said_breached_but_met = tickets.filter(source_made_sla=False).exclude(
         id__in=TicketSla.objects.filter(Q(breached=True) | Q(met__isnull=True)).values("ticket_id")
     )
-    return (said_met_but_breached | said_breached_but_met).distinct().order_by("-opened_at")
+    return scope.marking_people((said_met_but_breached | said_breached_but_met).distinct().order_by("-opened_at"))
 
 
 def _share(part: int, whole: int) -> float | None:

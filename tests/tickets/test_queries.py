@@ -47,3 +47,17 @@ def test_unrestricted_readers_read_every_group_in_the_history(passed_on, users, 
             ("state", "new", "in_progress"),
             ("assignment", "GRP-ZETA", "GRP-ALPHA"),
         ]
+
+
+@pytest.mark.django_db
+def test_a_tickets_assignee_is_named_only_for_readers_who_may_see_people(org, users, client_for):
+    ticket = org["alpha_ticket"]
+
+    def assignee(reader: str, path: str = f"/api/v1/tickets/{ticket.pk}") -> str:
+        response = client_for(users[reader]).get(path)
+        assert response.status_code == 200
+        return response.json()["assignee"]["name"]
+
+    assert [assignee(reader) for reader in ("alpha", "viewer", "analyst")] == ["AG-ALPHA", "AG-ALPHA", "Alan Alpha"]
+    listed = client_for(users["alpha"]).get("/api/v1/tickets").json()["items"]
+    assert [item["assignee"]["name"] for item in listed if item["id"] == ticket.pk] == ["AG-ALPHA"]
