@@ -467,13 +467,19 @@ def _public(initiative: Initiative, scope_label: str) -> PublicInitiative:
 def _in_words(effect: Effect) -> str | None:
     if effect.reason:
         return None
-    rule = METRICS[effect.metric]
+    return effect_sentence(effect.metric, effect.value_before, effect.value_after, effect.direction)
+
+
+def effect_sentence(metric: str, before: float, after: float, direction: str, write=None) -> str:
+    """E.g. "Reopen rate: 14.7 % → 3.7 % (improved)" in the active language; ``write(value, unit)`` writes
+    each value (pages pass theirs, which also translate the units)."""
+    rule, write = METRICS[metric], write or _with_unit
     verdicts = {IMPROVED: _("improved"), WORSENED: _("worsened"), NO_CLEAR_CHANGE: _("no clear change")}
     return _("%(metric)s: %(before)s → %(after)s (%(verdict)s)") % {
         "metric": str(rule.label),
-        "before": _with_unit(effect.value_before, rule.unit),
-        "after": _with_unit(effect.value_after, rule.unit),
-        "verdict": verdicts[effect.direction],
+        "before": write(before, rule.unit),
+        "after": write(after, rule.unit),
+        "verdict": verdicts[direction],
     }
 
 

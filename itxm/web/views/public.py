@@ -8,7 +8,6 @@ from django.contrib.auth.decorators import login_not_required
 from django.shortcuts import render
 from django.urls import path
 from django.utils import translation
-from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from itxm.analytics import initiatives
@@ -48,15 +47,7 @@ def _effect(found: initiatives.PublicInitiative) -> str | None:
     """E.g. "Reopen rate: 14,7 % → 3,7 % (improved)", its numbers written as the reader's language writes them."""
     if not found.effect or found.value_before is None or found.value_after is None:
         return None
-    rule = initiatives.METRICS[found.metric]
-    verdicts = {initiatives.IMPROVED: _("improved"), initiatives.WORSENED: _("worsened"),
-                initiatives.NO_CLEAR_CHANGE: _("no clear change")}  # fmt: skip
-    return _("%(metric)s: %(before)s → %(after)s (%(verdict)s)") % {
-        "metric": str(rule.label),
-        "before": with_unit(found.value_before, rule.unit),
-        "after": with_unit(found.value_after, rule.unit),
-        "verdict": verdicts.get(found.direction, found.direction),
-    }
+    return initiatives.effect_sentence(found.metric, found.value_before, found.value_after, found.direction, with_unit)
 
 
 urlpatterns = [path("you-said-we-did/", you_said_we_did, name="you_said_we_did")]
